@@ -1,0 +1,13 @@
+package io.meridian.backup;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/** Backup policies, runs, catalog, cross-region copies, verification and restore. */
+@SpringBootApplication
+public class BackupServiceApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(BackupServiceApplication.class, args);
+    }
+}

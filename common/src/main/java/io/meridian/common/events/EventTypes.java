@@ -1,0 +1,17 @@
+package io.meridian.common.events;
+
+/** Event types, one constant per kind of change, versioned by suffix. */
+public final class EventTypes {
+
+    /** A region was registered or changed; data is the whole region (state topic). */
+    public static final String REGION_UPSERTED = "meridian.region.upserted.v1";
+    /** A region's status moved; data is the whole region with its reason. */
+    public static final String REGION_STATUS_CHANGED = "meridian.region.status-changed.v1";
+    /** A region was removed; the state topic also gets a tombstone for its key. */
+    public static final String REGION_REMOVED = "meridian.region.removed.v1";
+    /** A control action was recorded; data is the audit record. */
+    public static final String AUDIT_RECORDED = "meridian.audit.recorded.v1";
+
+    private EventTypes() {
+    }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package io.meridian.common.events;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package io.meridian.common.problem;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package io.meridian.common.region;
+
+import org.jspecify.annotations.NullMarked;

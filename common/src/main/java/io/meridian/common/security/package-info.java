@@ -1,0 +1,4 @@
+@NullMarked
+package io.meridian.common.security;
+
+import org.jspecify.annotations.NullMarked;

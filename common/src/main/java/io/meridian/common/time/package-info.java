@@ -1,0 +1,4 @@
+@NullMarked
+package io.meridian.common.time;
+
+import org.jspecify.annotations.NullMarked;

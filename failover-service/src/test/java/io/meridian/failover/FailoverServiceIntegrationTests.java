@@ -1,0 +1,37 @@
+package io.meridian.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+
+import io.meridian.testsupport.OpenEndpointWalk;
+import io.meridian.testsupport.ServiceConformance;
+import io.meridian.testsupport.ServiceIntegrationTest;
+
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class FailoverServiceIntegrationTests extends ServiceIntegrationTest {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    ApplicationContext context;
+
+    @Test
+    void everyMappingDemandsTheRightRole() {
+        assertThat(new OpenEndpointWalk(URI.create("http://127.0.0.1:" + port), Map.of()).walk(context))
+                .extracting(OpenEndpointWalk.Endpoint::path).contains("/api/v1/failover/audit");
+    }
+
+    @Test
+    void conformsToTheServiceContract() throws Exception {
+        new ServiceConformance(URI.create("http://127.0.0.1:" + port), "failover-service", "/api/v1/failover").check();
+    }
+}

@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.gateway.config;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,40 @@
+package io.meridian.gateway.edge;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Writes RFC 9457 problem details from filters, before any handler runs. */
+@Component
+class ProblemWriter {
+
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    Mono<Void> write(ServerWebExchange exchange, ProblemDetail problem) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", problem.getType().toString());
+        body.put("title", problem.getTitle());
+        body.put("status", problem.getStatus());
+        body.put("detail", problem.getDetail());
+        body.put("instance", exchange.getRequest().getPath().value());
+        if (problem.getProperties() != null) {
+            body.putAll(problem.getProperties());
+        }
+        var response = exchange.getResponse();
+        if (response.isCommitted()) {
+            return Mono.empty();
+        }
+        response.setStatusCode(HttpStatus.valueOf(problem.getStatus()));
+        response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+        byte[] bytes = json.writeValueAsBytes(body);
+        return response.writeWith(Mono.just(response.bufferFactory().wrap(bytes)));
+    }
+}

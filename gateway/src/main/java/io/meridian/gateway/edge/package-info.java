@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.gateway.edge;
+
+import org.jspecify.annotations.NullMarked;

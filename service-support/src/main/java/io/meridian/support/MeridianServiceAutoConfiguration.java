@@ -1,0 +1,121 @@
+package io.meridian.support;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+import io.cloudevents.CloudEvent;
+import io.cloudevents.kafka.CloudEventSerializer;
+import io.meridian.common.events.Topics;
+import io.meridian.common.time.HybridLogicalClock;
+import io.meridian.support.audit.AuditLog;
+import io.meridian.support.audit.AuditSupport;
+import io.meridian.support.kafka.EventPublisher;
+import io.meridian.support.kafka.KafkaHealthIndicator;
+import io.meridian.support.problem.MeridianProblemAdvice;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import tools.jackson.databind.ObjectMapper;
+
+/** The beans every servlet service shares; see the package documentation. */
+@AutoConfiguration(afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@EnableConfigurationProperties(MeridianServiceProperties.class)
+@Import({MeridianProblemAdvice.class, AuditSupport.class})
+public class MeridianServiceAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    HybridLogicalClock hybridLogicalClock() {
+        return HybridLogicalClock.system();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    EventPublisher eventPublisher(KafkaProperties kafka, MeterRegistry meters) {
+        Map<String, Object> config = new HashMap<>(kafka.buildProducerProperties());
+        config.putIfAbsent("acks", "all");
+        config.putIfAbsent("enable.idempotence", true);
+        config.putIfAbsent("linger.ms", 0);
+        config.putIfAbsent("max.block.ms", 5_000);
+        DefaultKafkaProducerFactory<String, CloudEvent> factory =
+                new DefaultKafkaProducerFactory<>(config, new StringSerializer(), new CloudEventSerializer());
+        return new EventPublisher(new KafkaTemplate<>(factory), meters);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    AuditLog auditLog(JdbcClient jdbc, ObjectMapper json, HybridLogicalClock clock, EventPublisher events,
+            @Value("${spring.application.name}") String serviceName) {
+        return new AuditLog(jdbc, json, clock, events, serviceName);
+    }
+
+    @Bean
+    WebMvcConfigurer meridianAuditInterceptor(AuditLog audit) {
+        return new WebMvcConfigurer() {
+            @Override
+            public void addInterceptors(InterceptorRegistry registry) {
+                registry.addInterceptor(AuditSupport.interceptor(audit)).addPathPatterns("/api/**");
+            }
+        };
+    }
+
+    @Bean("kafka")
+    @ConditionalOnMissingBean(name = "kafka")
+    KafkaHealthIndicator kafkaHealthIndicator(KafkaAdmin kafkaAdmin, MeridianServiceProperties properties) {
+        Map<String, Object> config = new HashMap<>(kafkaAdmin.getConfigurationProperties());
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) properties.kafkaHealthTimeout().toMillis());
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) properties.kafkaHealthTimeout().toMillis());
+        return new KafkaHealthIndicator(Admin.create(config), properties.kafkaHealthTimeout());
+    }
+
+    /** The shared topics, created when missing; state topics compacted. */
+    @Bean
+    KafkaAdmin.NewTopics meridianTopics(MeridianServiceProperties properties) {
+        return new KafkaAdmin.NewTopics(Topics.ALL.stream().map(name -> {
+            TopicBuilder topic = TopicBuilder.name(name).partitions(properties.topicPartitions())
+                    .replicas(properties.topicReplicationFactor());
+            if (Topics.isCompacted(name)) {
+                topic.config(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)
+                        .config(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
+            }
+            return topic.build();
+        }).toArray(NewTopic[]::new));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    OpenAPI meridianOpenApi(@Value("${spring.application.name}") String serviceName,
+            @Value("${meridian.service.description:Meridian control-plane service}") String description) {
+        return new OpenAPI()
+                .info(new Info().title("Meridian " + serviceName).version("v1").description(description))
+                .components(new Components().addSecuritySchemes("bearer",
+                        new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer").bearerFormat("JWT")
+                                .description("Meridian JWT; roles claim: viewer, operator, admin")))
+                .addSecurityItem(new SecurityRequirement().addList("bearer"));
+    }
+}

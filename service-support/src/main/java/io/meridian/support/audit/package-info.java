@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.support.audit;
+
+import org.jspecify.annotations.NullMarked;

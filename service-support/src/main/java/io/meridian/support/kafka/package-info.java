@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.support.kafka;
+
+import org.jspecify.annotations.NullMarked;

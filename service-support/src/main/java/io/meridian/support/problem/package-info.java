@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.support.problem;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.support.security;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,5 @@
+
+@NullMarked
+package io.meridian.support.web;
+
+import org.jspecify.annotations.NullMarked;
