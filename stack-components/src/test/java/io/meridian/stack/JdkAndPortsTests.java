@@ -1,0 +1,49 @@
+package io.meridian.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+import org.junit.jupiter.api.Test;
+
+class JdkAndPortsTests {
+
+    @Test
+    void findsAJava21OrNewer() {
+        assertThat(Jdk.featureVersion(Jdk.home())).isGreaterThanOrEqualTo(21);
+        assertThat(Files.isExecutable(Jdk.javaExecutable())).isTrue();
+        assertThat(Jdk.javaExecutable()).endsWith(Path.of("bin", "java"));
+    }
+
+    @Test
+    void tellsFreeFromTakenPorts() throws Exception {
+        int port = Ports.freePort();
+        assertThat(Ports.isFree(port)).isTrue();
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            assertThat(Ports.isFree(port)).isFalse();
+        }
+        assertThat(Ports.isFree(port)).isTrue();
+        int[] ports = Ports.freePorts(3);
+        assertThat(Arrays.stream(ports).distinct().count()).isEqualTo(3);
+    }
+
+    @Test
+    void waitsSayWhatTheyAwaited() {
+        int[] calls = {0};
+        Waits.until("the third call", Duration.ofSeconds(5), () -> ++calls[0] == 3);
+        assertThat(calls[0]).isEqualTo(3);
+        assertThatThrownBy(() -> Waits.until("a condition that never holds", Duration.ofMillis(100),
+                Duration.ofMillis(10), () -> false, () -> "some diagnostics"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("waiting for a condition that never holds")
+                .hasMessageContaining("some diagnostics");
+    }
+}
