@@ -102,7 +102,7 @@ class RegionServiceIntegrationTests extends ServiceIntegrationTest {
         CloudEvent event = firstEventFor("eu-west-3");
         assertThat(event.getType()).isEqualTo(EventTypes.REGION_UPSERTED);
         assertThat(MeridianEvents.version(event)).isEqualTo(1);
-        assertThat(MeridianEvents.data(event, io.meridian.common.region.Region.class).id().value()).isEqualTo("eu-west-3");
+        assertThat(MeridianEvents.data(event, io.meridian.common.region.RegionChanged.class).region().id().value()).isEqualTo("eu-west-3");
     }
 
     @Test

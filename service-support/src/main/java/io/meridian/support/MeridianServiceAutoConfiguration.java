@@ -7,6 +7,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -18,6 +20,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaProducerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -25,7 +29,7 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 import io.cloudevents.CloudEvent;
-import io.cloudevents.kafka.CloudEventSerializer;
+import io.meridian.support.kafka.Tombstones;
 import io.meridian.common.events.Topics;
 import io.meridian.common.time.HybridLogicalClock;
 import io.meridian.support.audit.AuditLog;
@@ -63,8 +67,19 @@ public class MeridianServiceAutoConfiguration {
         config.putIfAbsent("linger.ms", 0);
         config.putIfAbsent("max.block.ms", 5_000);
         DefaultKafkaProducerFactory<String, CloudEvent> factory =
-                new DefaultKafkaProducerFactory<>(config, new StringSerializer(), new CloudEventSerializer());
+                new DefaultKafkaProducerFactory<>(config, new StringSerializer(), Tombstones.serializer());
         return new EventPublisher(new KafkaTemplate<>(factory), meters);
+    }
+
+    /** Listener container factory for CloudEvents topics: {@code @KafkaListener(containerFactory = "cloudEventListenerFactory")}. */
+    @Bean
+    @ConditionalOnMissingBean(name = "cloudEventListenerFactory")
+    ConcurrentKafkaListenerContainerFactory<String, CloudEvent> cloudEventListenerFactory(KafkaProperties kafka) {
+        Map<String, Object> config = new HashMap<>(kafka.buildConsumerProperties());
+        config.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        ConcurrentKafkaListenerContainerFactory<String, CloudEvent> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config, new StringDeserializer(), Tombstones.deserializer()));
+        return factory;
     }
 
     @Bean

@@ -71,7 +71,7 @@ public final class ServiceConformance {
         assertThat(json.readTree(invalid.body()).get("field").asString()).isEqualTo("limit");
         assertProblem(get(apiBase + "/audit?limit=many", TestTokens.viewer()), 400, "validation");
         assertProblem(get(apiBase + "/no/such/thing", TestTokens.viewer()), 404, "not-found");
-        assertProblem(send("DELETE", apiBase + "/audit", TestTokens.admin()), 405, "method-not-allowed");
+        assertProblem(send("PATCH", apiBase + "/audit", TestTokens.admin()), 405, "method-not-allowed");
         assertProblem(get("/not-an-api", TestTokens.admin()), 403, "forbidden");
     }
 
