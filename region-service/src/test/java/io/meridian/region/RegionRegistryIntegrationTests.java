@@ -217,6 +217,29 @@ class RegionRegistryIntegrationTests extends ServiceIntegrationTest {
     }
 
     @Test
+    void placementExplainsEveryExclusionOverHttp() {
+        api().send("POST", "/api/v1/regions", TestTokens.operator(), region("eu-north-4", "EU", "\"GDPR\"", 59.3, 18.1, "SE"));
+        register("us-west-4");
+        Response placement = api().get("/api/v1/placements?service=checkout&regime=GDPR", TestTokens.viewer());
+        assertThat(placement.status()).as(placement.body()).isEqualTo(200);
+        assertThat(placement.json().get("eligible")).extracting(JsonNode::asString).contains("eu-north-4").doesNotContain("us-west-4");
+        assertThat(placement.json().get("excluded")).anySatisfy(exclusion -> {
+            assertThat(exclusion.get("region").asString()).isEqualTo("us-west-4");
+            assertThat(exclusion.get("reasons").get(0).get("code").asString()).isEqualTo("residency");
+        });
+        Response conflict = api().get("/api/v1/placements?service=checkout&regime=GDPR&zone=US", TestTokens.viewer());
+        assertThat(conflict.status()).isEqualTo(400);
+        assertThat(conflict.json().get("field").asString()).isEqualTo("zone");
+        assertThat(api().get("/api/v1/placements?service=checkout&regime=XYZ", TestTokens.viewer()).json().get("field").asString())
+                .isEqualTo("regime[0]");
+        assertThat(api().get("/api/v1/placements?service=checkout&minCpu=-1", TestTokens.viewer()).json().get("field").asString())
+                .isEqualTo("minCpu");
+        assertThat(api().get("/api/v1/placements?service=checkout&label=tier", TestTokens.viewer()).json().get("field").asString())
+                .isEqualTo("label[0]");
+        assertThat(api().get("/api/v1/placements", TestTokens.viewer()).status()).isEqualTo(400);
+    }
+
+    @Test
     void healthScoresFollowObservationsAndIgnoreStaleOnes() throws Exception {
         register("sa-east-3");
         Properties config = new Properties();
