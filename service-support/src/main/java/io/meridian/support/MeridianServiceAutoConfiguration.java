@@ -37,6 +37,7 @@ import io.meridian.support.audit.AuditSupport;
 import io.meridian.support.kafka.EventPublisher;
 import io.meridian.support.kafka.KafkaHealthIndicator;
 import io.meridian.support.problem.MeridianProblemAdvice;
+import io.meridian.support.problem.ProblemErrorController;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
@@ -46,10 +47,11 @@ import io.swagger.v3.oas.models.security.SecurityScheme;
 import tools.jackson.databind.ObjectMapper;
 
 /** The beans every servlet service shares; see the package documentation. */
-@AutoConfiguration(afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
+@AutoConfiguration(afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration",
+        beforeName = "org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfiguration")
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @EnableConfigurationProperties(MeridianServiceProperties.class)
-@Import({MeridianProblemAdvice.class, AuditSupport.class})
+@Import({MeridianProblemAdvice.class, ProblemErrorController.class, AuditSupport.class})
 public class MeridianServiceAutoConfiguration {
 
     @Bean

@@ -73,6 +73,8 @@ public final class ServiceConformance {
         assertProblem(get(apiBase + "/no/such/thing", TestTokens.viewer()), 404, "not-found");
         assertProblem(send("PATCH", apiBase + "/audit", TestTokens.admin()), 405, "method-not-allowed");
         assertProblem(get("/not-an-api", TestTokens.admin()), 403, "forbidden");
+        // Rejected by the firewall before any handler: the container's error dispatch answers, as a problem too.
+        assertProblem(get(apiBase + "/audit;evil=1", TestTokens.viewer()), 400, "malformed-request");
     }
 
     private void assertProblem(HttpResponse<String> response, int status, String type) {
