@@ -158,8 +158,14 @@ public final class OpenEndpointWalk {
         Matcher matcher = VARIABLE.matcher(pattern.replace("/**", "/sample").replace("/*", "/sample"));
         StringBuilder path = new StringBuilder();
         while (matcher.find()) {
-            String name = matcher.group(1).replaceFirst(":.*", "");
-            matcher.appendReplacement(path, Matcher.quoteReplacement(sampleValues.getOrDefault(name, "eu-west-1")));
+            String variable = matcher.group(1);
+            int colon = variable.indexOf(':');
+            String name = colon < 0 ? variable : variable.substring(0, colon);
+            String value = sampleValues.get(name);
+            if (value == null && colon >= 0 && variable.substring(colon + 1).matches("[a-z0-9-]+(\\|[a-z0-9-]+)*")) {
+                value = variable.substring(colon + 1).split("\\|")[0]; // {action:drain|fail} -> drain
+            }
+            matcher.appendReplacement(path, Matcher.quoteReplacement(value == null ? "eu-west-1" : value));
         }
         matcher.appendTail(path);
         return path.toString();

@@ -83,55 +83,14 @@ class RegionController {
         return ResponseEntity.noContent().build();
     }
 
-    @PostMapping("/{id}/drain")
-    @Operation(summary = "Stop new sessions in the region; existing ones finish (ACTIVE or DEGRADED -> DRAINING)")
-    ResponseEntity<Region> drain(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
+    @PostMapping("/{id}/{action:drain|maintenance|activate|degrade|fail|recover}")
+    @Operation(summary = "Move the region through its lifecycle with a reason: drain (-> DRAINING, no new sessions), "
+            + "maintenance (-> MAINTENANCE), activate (-> ACTIVE), degrade (-> DEGRADED), fail (-> FAILED), "
+            + "recover (FAILED -> DEGRADED). If-Match is optional; 409 lists the allowed moves")
+    ResponseEntity<Region> act(@PathVariable RegionId id, @PathVariable String action, @Valid @RequestBody StatusChangeRequest request,
             @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.DRAINING, "region.drain", request, ifMatch);
-    }
-
-    @PostMapping("/{id}/maintenance")
-    @Operation(summary = "Take the region out of traffic for planned work (-> MAINTENANCE)")
-    ResponseEntity<Region> maintenance(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.MAINTENANCE, "region.maintenance", request, ifMatch);
-    }
-
-    @PostMapping("/{id}/activate")
-    @Operation(summary = "Return the region to full service (DEGRADED, DRAINING or MAINTENANCE -> ACTIVE)")
-    ResponseEntity<Region> activate(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.ACTIVE, "region.activate", request, ifMatch);
-    }
-
-    @PostMapping("/{id}/degrade")
-    @Operation(summary = "Mark the region degraded: it serves, routing prefers others (-> DEGRADED)")
-    ResponseEntity<Region> degrade(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.DEGRADED, "region.degrade", request, ifMatch);
-    }
-
-    @PostMapping("/{id}/fail")
-    @Operation(summary = "Declare the region failed: out of traffic until recovered (-> FAILED)")
-    ResponseEntity<Region> fail(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.FAILED, "region.fail", request, ifMatch);
-    }
-
-    @PostMapping("/{id}/recover")
-    @Operation(summary = "Start recovery of a failed region: it serves again, watched (FAILED -> DEGRADED); activate it afterwards")
-    ResponseEntity<Region> recover(@PathVariable RegionId id, @Valid @RequestBody StatusChangeRequest request,
-            @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) @Nullable String ifMatch) {
-        return change(id, RegionStatus.DEGRADED, "region.recover", request, ifMatch);
-    }
-
-    private ResponseEntity<Region> change(RegionId id, RegionStatus target, String action, StatusChangeRequest request,
-            @Nullable String ifMatch) {
-        if ("region.recover".equals(action) && registry.get(id).region().status() != RegionStatus.FAILED) {
-            throw new io.meridian.common.region.IllegalTransitionException(id, registry.get(id).region().status(), RegionStatus.DEGRADED)
-                    .with("hint", "recover applies to FAILED regions; use degrade or activate");
-        }
-        RegionRegistry.StatusChange result = registry.changeStatus(id, target, action, request.reason(), Versions.optional(ifMatch));
+        RegionRegistry.StatusChange result = registry.changeStatus(id, LifecycleAction.fromPath(action), request.reason(),
+                Versions.optional(ifMatch));
         return withVersion(ResponseEntity.ok(), result.region());
     }
 

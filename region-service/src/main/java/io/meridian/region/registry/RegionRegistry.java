@@ -100,14 +100,21 @@ public class RegionRegistry {
     }
 
     /**
-     * Moves a region to {@code target} if the lifecycle allows it (409 listing the allowed moves if
+     * Applies a lifecycle action: moves the region to the action's target if the lifecycle allows it (409 listing the allowed moves if
      * not), optionally only if it is still at {@code expectedVersion}. Asking for the state it is
      * already in changes nothing and says so.
      */
     @Transactional
-    public StatusChange changeStatus(RegionId id, RegionStatus target, String action, String reason, @Nullable Long expectedVersion) {
+    public StatusChange changeStatus(RegionId id, LifecycleAction lifecycleAction, String reason, @Nullable Long expectedVersion) {
         RegisteredRegion current = expectedVersion == null ? lock(id) : lockAt(id, expectedVersion);
         RegionStatus from = current.region().status();
+        RegionStatus target = lifecycleAction.target();
+        String action = lifecycleAction.auditName();
+        RegionStatus requiredFrom = lifecycleAction.requiredFrom();
+        if (requiredFrom != null && from != requiredFrom) {
+            throw new IllegalTransitionException(id, from, target).with("hint",
+                    lifecycleAction.name().toLowerCase(java.util.Locale.ROOT) + " applies only to " + requiredFrom + " regions");
+        }
         if (from == target) {
             audit.record(action, target(id), reason, AuditRecord.Outcome.SUCCEEDED, "already " + target, current.region(), current.region());
             return new StatusChange(current, false);
