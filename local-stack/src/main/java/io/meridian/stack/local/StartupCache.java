@@ -1,0 +1,61 @@
+package io.meridian.stack.local;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A per-service cache of loaded and linked classes, so that the second and later starts of a build
+ * need much less CPU (on two cores the six services starting together are what the stack waits
+ * for). On Java 25 and newer it is an AOT cache (JEP 483/514/515): a run without a cache records one,
+ * written when that JVM exits; later runs use it. On Java 21 to 24 it is a dynamic CDS archive that
+ * the JVM creates at exit and uses on later runs ({@code -XX:+AutoCreateSharedArchive}). The cache
+ * sits next to the extracted jar, so a new build (a new extraction) starts without one. A JVM that
+ * cannot use a cache (another JDK, other flags) warns and runs without it.
+ *
+ * @param options   the JVM options to add
+ * @param recording whether this run records the cache at exit (its exit then takes longer)
+ */
+record StartupCache(List<String> options, boolean recording) {
+
+    private static final Pattern JAVA_VERSION = Pattern.compile("(?m)^JAVA_VERSION=\"([0-9]+)");
+
+    /** The cache options for the service extracted in {@code dir}, run by the Java in {@code javaHome}. */
+    static StartupCache forService(Path dir, String module, Path javaHome) {
+        if (featureVersion(javaHome) >= 25) {
+            Path cache = dir.resolve(module + ".aot");
+            if (usable(cache)) {
+                return new StartupCache(List.of("-XX:AOTCache=" + cache), false);
+            }
+            return new StartupCache(List.of("-XX:AOTCacheOutput=" + cache), true);
+        }
+        Path archive = dir.resolve(module + ".jsa");
+        return new StartupCache(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+AutoCreateSharedArchive"),
+                !usable(archive));
+    }
+
+    private static boolean usable(Path cache) {
+        try {
+            return Files.isRegularFile(cache) && Files.size(cache) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The feature version of the Java in {@code home} (from its {@code release} file), or the running one's. */
+    static int featureVersion(Path home) {
+        try {
+            Matcher m = JAVA_VERSION.matcher(Files.readString(home.resolve("release")));
+            if (m.find()) {
+                int major = Integer.parseInt(m.group(1));
+                return major == 1 ? 8 : major;
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return Runtime.version().feature();
+    }
+}
