@@ -13,10 +13,9 @@ import org.springframework.context.ApplicationContext;
 
 import io.meridian.testsupport.OpenEndpointWalk;
 import io.meridian.testsupport.ServiceConformance;
-import io.meridian.testsupport.ServiceIntegrationTest;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class RoutingServiceIntegrationTests extends ServiceIntegrationTest {
+class RoutingServiceIntegrationTests extends RoutingIntegrationTest {
 
     @LocalServerPort
     int port;

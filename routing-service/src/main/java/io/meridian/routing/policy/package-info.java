@@ -1,0 +1,5 @@
+/** Routing policy CRUD: storage, the operator API, audit. */
+@NullMarked
+package io.meridian.routing.policy;
+
+import org.jspecify.annotations.NullMarked;
