@@ -1,0 +1,505 @@
+package io.meridian.benchmarks.region;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.meridian.stack.Ports;
+import io.meridian.stack.auth.DevTokens;
+import io.meridian.stack.kafka.KafkaBroker;
+import io.meridian.stack.postgres.PostgresCluster;
+import io.vertx.core.Vertx;
+
+/**
+ * Load driver for region-service (issue 3): N regions x M services placed, rendered and applied
+ * against one fabric8 mock Kubernetes API per region, then the registry API under an open-loop
+ * load. It starts a real PostgreSQL and Kafka (stack-components), the mock APIs and a deployment
+ * "controller" that marks each Deployment rolled out (the mocks have none) in this JVM, and
+ * region-service as its own JVM with a capped heap, whose heap it samples from
+ * {@code /actuator/prometheus}.
+ *
+ * <p>Run from the repository root (see docs/benchmarks.md):
+ * {@code ./mvnw -B -q -pl benchmarks -am process-classes -Dbench}. Environment variables change the
+ * shape: {@code BENCH_REGIONS} (200), {@code BENCH_SERVICES} (20), {@code BENCH_RATE} (200 requests/s),
+ * {@code BENCH_SECONDS} (30), {@code BENCH_HEAP} (512m), {@code BENCH_PARALLELISM} (32 executor threads).
+ */
+public final class RegionServiceBenchmark {
+
+    private static final String NAMESPACE = "meridian";
+    private static final Pattern HEAP_LINE = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} ([0-9.Ee+]+)$");
+    private static final Pattern LIVE_LINE = Pattern.compile("^jvm_gc_live_data_size_bytes(\\{[^}]*})? ([0-9.Ee+]+)$");
+
+    private final int regions = env("BENCH_REGIONS", 200);
+    private final int services = env("BENCH_SERVICES", 20);
+    private final int rate = env("BENCH_RATE", 200);
+    private final int seconds = env("BENCH_SECONDS", 30);
+    private final String heap = System.getenv().getOrDefault("BENCH_HEAP", "512m");
+    private final int parallelism = env("BENCH_PARALLELISM", 32);
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    private final List<KubernetesMockServer> servers = new ArrayList<>();
+    private final List<KubernetesClient> controllerClients = new ArrayList<>();
+    private final List<SharedIndexInformer<Deployment>> controllers = new ArrayList<>();
+    private final AtomicLong peakHeap = new AtomicLong();
+    private final AtomicLong peakLive = new AtomicLong();
+    private final AtomicInteger rolledOut = new AtomicInteger();
+    /** The controller's clients share one Vert.x (the default factory starts one per client). */
+    private final io.fabric8.kubernetes.client.http.HttpClient.Factory controllerHttp = new VertxHttpClientFactory(Vertx.vertx());
+
+    private Path root;
+    private String loadBefore = "";
+    private PostgresCluster postgres;
+    private KafkaBroker kafka;
+    private Process service;
+    private URI base;
+    private String operator;
+    private String viewer;
+
+    public static void main(String[] args) throws Exception {
+        RegionServiceBenchmark benchmark = new RegionServiceBenchmark();
+        try {
+            benchmark.run();
+        } finally {
+            benchmark.stop();
+        }
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        root = Files.createTempDirectory(Path.of("/tmp"), "meridian-bench-");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        log("Benchmark: %d regions x %d services, registry at %d requests/s for %d s; region-service heap cap %s, %d executor threads",
+                regions, services, rate, seconds, heap, parallelism);
+        loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
+        long t0 = System.nanoTime();
+        postgres = PostgresCluster.builder("bench", root.resolve("postgres"), Ports.freePort()).build();
+        kafka = KafkaBroker.create(root.resolve("kafka"), Ports.freePort(), Ports.freePort());
+        Thread broker = Thread.ofPlatform().start(kafka::start);
+        postgres.initIfNeeded().start();
+        postgres.createDatabase("meridian");
+        DevTokens tokens = DevTokens.loadOrCreate(root.resolve("keys"));
+        operator = tokens.mint("bench-operator", Duration.ofHours(2), "operator");
+        viewer = tokens.mint("bench-viewer", Duration.ofHours(2), "viewer");
+        startClusters();
+        broker.join();
+        log("PostgreSQL, Kafka and %d Kubernetes APIs up in %d ms", servers.size(), ms(t0));
+
+        int port = Ports.freePort();
+        base = URI.create("http://127.0.0.1:" + port);
+        startService(port, tokens);
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(this::sampleHeap, 0, 250, TimeUnit.MILLISECONDS);
+
+        long setup = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            List<Future<?>> work = new ArrayList<>();
+            for (int i = 0; i < regions; i++) {
+                int n = i;
+                work.add(pool.submit(() -> {
+                    expect(201, send("POST", "/api/v1/regions", operator, regionBody(n)));
+                    expect(201, send("PUT", "/api/v1/deployments/config/values/regions/" + regionId(n), operator,
+                            "{\"values\":{\"image\":{\"registry\":\"registry." + regionId(n) + ".local:5000\"}}}"));
+                    return null;
+                }));
+            }
+            for (int s = 0; s < services; s++) {
+                String name = serviceName(s);
+                work.add(pool.submit(() -> expect(201, send("PUT", "/api/v1/deployments/config/values/services/" + name, operator,
+                        "{\"values\":{\"image\":{\"repository\":\"meridian/" + name + "\"},\"config\":{\"SERVICE\":\"" + name + "\"}}}"))));
+            }
+            for (Future<?> future : work) {
+                future.get();
+            }
+        }
+        log("Registered %d regions and %d services' values in %d ms", regions, services, ms(setup));
+
+        // Registry API under an open-loop load, on a warmed-up service that is not deploying.
+        log("Registry API: GET /api/v1/regions/{id} at %d requests/s, 10 s warm-up then %d s measured", rate, seconds);
+        load(10, false);
+        int errorsBefore = errors.get();
+        long[] latencies = load(seconds, true);
+        Arrays.sort(latencies);
+        int registryErrors = errors.get() - errorsBefore;
+        log("Registry: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors", pct(latencies, 50), pct(latencies, 99),
+                latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
+
+        // Placed, rendered and applied.
+        long start = System.nanoTime();
+        int runs = 0;
+        for (int s = 0; s < services; s++) {
+            String name = serviceName(s);
+            String placement = send("GET", "/api/v1/placements?service=" + name, viewer, null).body();
+            List<String> eligible = eligible(placement);
+            String ids = String.join(",", eligible.stream().map(id -> "\"" + id + "\"").toList());
+            expect(202, send("POST", "/api/v1/deployments", operator,
+                    "{\"service\":\"" + name + "\",\"version\":\"1.0." + s + "\",\"regions\":[" + ids + "]}"));
+            runs += eligible.size();
+        }
+        long submitted = System.nanoTime();
+        log("Placed %d services and submitted %d region runs in %d ms", services, runs, (submitted - start) / 1_000_000);
+        long applied = 0;
+        long ready;
+        Map<String, Integer> states;
+        while (true) {
+            states = states();
+            int done = states.getOrDefault("ROLLING_OUT", 0) + states.getOrDefault("SUCCEEDED", 0);
+            int failed = states.getOrDefault("FAILED", 0);
+            if (applied == 0 && done + failed >= runs) {
+                applied = System.nanoTime();
+                log("All %d region runs applied after %d ms (%s)", runs, (applied - start) / 1_000_000, states);
+            }
+            if (states.getOrDefault("SUCCEEDED", 0) + failed >= runs) {
+                ready = System.nanoTime();
+                break;
+            }
+            if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(10)) {
+                throw new IllegalStateException("not done after 10 minutes: " + states);
+            }
+            Thread.sleep(100);
+        }
+        log("All %d region runs finished after %d ms: %s (controller marked %d Deployments rolled out)", runs,
+                (ready - start) / 1_000_000, states, rolledOut.get());
+        long deployHeap = peakHeap.get();
+        histogram("after-deployments");
+
+        // The same load right after the deployments, while the drift watcher starts watching every region.
+        int errorsAfterBefore = errors.get();
+        long[] after = load(Math.min(seconds, 15), true);
+        Arrays.sort(after);
+        int afterErrors = errors.get() - errorsAfterBefore;
+        sampler.shutdownNow();
+        sampleHeap();
+        histogram("after-registry-load");
+        String loadAfter = Files.readString(Path.of("/proc/loadavg")).trim();
+
+        System.out.println();
+        System.out.println("## Region service benchmark results (" + Instant.now() + ")");
+        System.out.printf("regions=%d services=%d region-runs=%d executor-threads=%d heap-cap=%s%n", regions, services, runs, parallelism, heap);
+        System.out.printf("placed+rendered+applied wall time: %.1f s%n", (applied - start) / 1e9);
+        System.out.printf("placed+rendered+applied+rolled out (simulated controller) wall time: %.1f s%n", (ready - start) / 1e9);
+        System.out.printf("final states: %s%n", states);
+        System.out.printf("peak heap used during deployments: %d MB; over the whole run: %d MB; peak live data after GC: %d MB%n",
+                deployHeap >> 20, peakHeap.get() >> 20, peakLive.get() >> 20);
+        System.out.printf("registry GET /api/v1/regions/{id} at %d/s for %d s (idle service): n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms errors=%d%n",
+                rate, seconds, latencies.length, pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 99.9),
+                latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
+        System.out.printf("registry GET at %d/s right after the deployments (drift watches starting): n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms errors=%d%n",
+                rate, after.length, pct(after, 50), pct(after, 99), after.length == 0 ? 0 : after[after.length - 1] / 1e6, afterErrors);
+        System.out.println("machine load average (1/5/15 min) at the start: " + loadBefore + "; at the end: " + loadAfter);
+        System.out.println("region-service log, GC log and heap histograms: " + root);
+    }
+
+    private final AtomicInteger errors = new AtomicInteger();
+
+    /** Sends GETs at the fixed rate for {@code duration} seconds, whatever the answers' latency (open loop). */
+    private long[] load(int duration, boolean record) throws InterruptedException {
+        int total = duration * rate;
+        long[] latencies = new long[total];
+        AtomicInteger count = new AtomicInteger();
+        long interval = 1_000_000_000L / rate;
+        long begin = System.nanoTime();
+        try (ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < total; i++) {
+                long due = begin + i * interval;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                String path = "/api/v1/regions/" + regionId(i % regions);
+                senders.execute(() -> {
+                    long sent = System.nanoTime();
+                    try {
+                        HttpResponse<String> response = send("GET", path, viewer, null);
+                        long took = System.nanoTime() - sent;
+                        if (response.statusCode() != 200) {
+                            errors.incrementAndGet();
+                        }
+                        if (record) {
+                            latencies[count.getAndIncrement()] = took;
+                        }
+                    } catch (RuntimeException e) {
+                        errors.incrementAndGet();
+                    }
+                });
+            }
+        }
+        return Arrays.copyOf(latencies, count.get());
+    }
+
+    private void startClusters() throws Exception {
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        for (int i = 0; i < regions; i++) {
+            KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                    new KubernetesCrudDispatcher(), false);
+            server.init(loopback, 0);
+            servers.add(server);
+            KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(controllerHttp)
+                    .withConfig(new ConfigBuilder(Config.empty()).withMasterUrl(server.url("/")).withRequestRetryBackoffLimit(3).build())
+                    .build();
+            controllerClients.add(client);
+            SharedIndexInformer<Deployment> informer = client.apps().deployments().inNamespace(NAMESPACE).inform(new Controller(client), 0);
+            controllers.add(informer);
+        }
+    }
+
+    /** Plays each cluster's deployment controller: a Deployment whose newest generation is unobserved becomes rolled out. */
+    private final class Controller implements ResourceEventHandler<Deployment> {
+        private final KubernetesClient client;
+
+        Controller(KubernetesClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public void onAdd(Deployment deployment) {
+            rollOut(deployment);
+        }
+
+        @Override
+        public void onUpdate(Deployment before, Deployment after) {
+            rollOut(after);
+        }
+
+        @Override
+        public void onDelete(Deployment deployment, boolean unknown) {
+        }
+
+        private void rollOut(Deployment deployment) {
+            Long generation = deployment.getMetadata().getGeneration();
+            if (deployment.getStatus() != null && generation != null && generation.equals(deployment.getStatus().getObservedGeneration())) {
+                return;
+            }
+            try {
+                client.apps().deployments().inNamespace(NAMESPACE).resource(new DeploymentBuilder(deployment).withNewStatus()
+                        .withObservedGeneration(generation).withReplicas(2).withUpdatedReplicas(2).withReadyReplicas(2)
+                        .withAvailableReplicas(2).endStatus().build()).updateStatus();
+                rolledOut.incrementAndGet();
+            } catch (RuntimeException e) {
+                log("controller could not update %s: %s", deployment.getMetadata().getName(), e.getMessage());
+            }
+        }
+    }
+
+    private void startService(int port, DevTokens tokens) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap, "-Xlog:gc:file=" + root.resolve("gc.log"), "-cp", System.getProperty("java.class.path"),
+                "io.meridian.region.RegionServiceApplication",
+                "--server.port=" + port,
+                "--spring.datasource.url=" + postgres.jdbcUrl("meridian"),
+                "--spring.datasource.username=" + postgres.user(),
+                "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:" + tokens.publicKeyFile(),
+                "--meridian.deployments.parallelism=" + parallelism,
+                "--meridian.deployments.ready-poll-interval=500ms",
+                "--spring.datasource.hikari.maximum-pool-size=" + Math.max(10, parallelism + 4),
+                "--logging.level.root=WARN", "--logging.level.io.meridian=WARN"));
+        service = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(root.resolve("region-service.log").toFile()).start();
+        long t0 = System.nanoTime();
+        while (true) {
+            try {
+                if (http.send(HttpRequest.newBuilder(base.resolve("/actuator/health/readiness")).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    break;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (!service.isAlive() || System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(120)) {
+                throw new IllegalStateException("region-service did not become ready; see " + root.resolve("region-service.log"));
+            }
+            Thread.sleep(200);
+        }
+        log("region-service ready on %s in %d ms (pid %d)", base, ms(t0), service.pid());
+    }
+
+    /** Live objects of region-service by class (jcmd forces a full GC first), top 40, into the run directory. */
+    private void histogram(String name) {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), String.valueOf(service.pid()),
+                    "GC.class_histogram").redirectErrorStream(true).start();
+            List<String> all = new String(jcmd.getInputStream().readAllBytes()).lines().toList();
+            List<String> lines = new ArrayList<>(all.subList(0, Math.min(44, all.size())));
+            if (all.size() > 44) {
+                lines.add(all.getLast());
+            }
+            jcmd.waitFor(60, TimeUnit.SECONDS);
+            Files.write(root.resolve("histogram-" + name + ".txt"), lines);
+            lines.stream().filter(line -> line.startsWith("Total")).findFirst().ifPresent(total -> log("Live heap %s: %s", name, total));
+            new String(Files.readAllBytes(root.resolve("histogram-" + name + ".txt"))).lines().skip(3).limit(6)
+                    .forEach(line -> log("  %s", line.trim()));
+        } catch (IOException | InterruptedException e) {
+            log("no histogram: %s", e.getMessage());
+        }
+    }
+
+    private void sampleHeap() {
+        try {
+            String metrics = http.send(HttpRequest.newBuilder(base.resolve("/actuator/prometheus")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            long used = 0;
+            for (String line : metrics.split("\n")) {
+                Matcher heapLine = HEAP_LINE.matcher(line);
+                if (heapLine.matches()) {
+                    used += (long) Double.parseDouble(heapLine.group(1));
+                }
+                Matcher live = LIVE_LINE.matcher(line);
+                if (live.matches()) {
+                    peakLive.accumulateAndGet((long) Double.parseDouble(live.group(2)), Math::max);
+                }
+            }
+            peakHeap.accumulateAndGet(used, Math::max);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // the service may be busy; the next sample counts
+        }
+    }
+
+    private Map<String, Integer> states() throws Exception {
+        Map<String, Integer> states = new HashMap<>();
+        try (Connection connection = postgres.connect("meridian"); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT state, count(*) FROM region.deployment_regions GROUP BY state")) {
+            while (rs.next()) {
+                states.put(rs.getString(1), rs.getInt(2));
+            }
+        }
+        return states;
+    }
+
+    private static List<String> eligible(String placement) {
+        int start = placement.indexOf("\"eligible\":[");
+        int end = placement.indexOf(']', start);
+        String list = placement.substring(start + 12, end);
+        List<String> ids = new ArrayList<>();
+        for (String part : list.split(",")) {
+            if (!part.isBlank()) {
+                ids.add(part.replace("\"", "").trim());
+            }
+        }
+        return ids;
+    }
+
+    private String regionBody(int n) {
+        String[][] zones = {{"EU", "\"GDPR\"", "DE"}, {"US", "\"CCPA\"", "US"}, {"APAC", "", "JP"}, {"BR", "\"LGPD\"", "BR"},
+                {"CA", "", "CA"}, {"UK", "", "GB"}};
+        String[] zone = zones[n % zones.length];
+        KubernetesMockServer server = servers.get(n);
+        return """
+                {"id":"%1$s","displayName":"Benchmark region %2$d","provider":"local",
+                 "location":{"latitude":%3$s,"longitude":%4$s,"country":"%7$s"},"zone":"%5$s","regimes":[%6$s],
+                 "status":"ACTIVE","endpoints":{"kubernetesApi":"http://127.0.0.1:%8$d","kubernetesContext":"%1$s","databases":[],
+                 "objectStore":{"endpoint":"http://127.0.0.1:19000","bucket":"meridian-%1$s"},"ingressUrl":"http://127.0.0.1:18101"},
+                 "capacity":{"cpuCores":64,"memoryGib":256},"labels":{"tier":"gold"}}
+                """.formatted(regionId(n), n, (n % 160) - 80 + 0.5, (n * 7 % 360) - 180 + 0.5, zone[0], zone[1], zone[2], server.getPort());
+    }
+
+    private static String regionId(int n) {
+        return "bm-region-" + (n + 1);
+    }
+
+    private static String serviceName(int s) {
+        return "svc-" + (s + 1);
+    }
+
+    private HttpResponse<String> send(String method, String path, String token, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + token).header("X-Meridian-Reason", "benchmark");
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Void expect(int status, HttpResponse<String> response) {
+        if (response.statusCode() != status) {
+            throw new IllegalStateException(response.request().method() + " " + response.request().uri() + " answered "
+                    + response.statusCode() + ": " + response.body());
+        }
+        return null;
+    }
+
+    private static double pct(long[] sorted, double percentile) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+    }
+
+    private void stop() {
+        if (service != null) {
+            service.destroy();
+            try {
+                service.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            service.destroyForcibly();
+        }
+        controllers.forEach(SharedIndexInformer::close);
+        controllerClients.forEach(KubernetesClient::close);
+        servers.forEach(KubernetesMockServer::destroy);
+        if (kafka != null) {
+            kafka.stop();
+        }
+        if (postgres != null) {
+            postgres.stop();
+        }
+    }
+
+    private static int env(String name, int fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : Integer.parseInt(value);
+    }
+
+    private static long ms(long since) {
+        return (System.nanoTime() - since) / 1_000_000;
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf("[%s] %s%n", Instant.now().toString().substring(11, 23), String.format(format, args));
+    }
+}
