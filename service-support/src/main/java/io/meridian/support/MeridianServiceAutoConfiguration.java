@@ -1,6 +1,7 @@
 package io.meridian.support;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -36,6 +37,7 @@ import io.meridian.support.audit.AuditLog;
 import io.meridian.support.audit.AuditSupport;
 import io.meridian.support.kafka.EventPublisher;
 import io.meridian.support.kafka.KafkaHealthIndicator;
+import io.meridian.support.kafka.TopicProvisioner;
 import io.meridian.support.problem.MeridianProblemAdvice;
 import io.meridian.support.problem.ProblemErrorController;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -113,7 +115,11 @@ public class MeridianServiceAutoConfiguration {
     /** The shared topics, created when missing; state topics compacted. */
     @Bean
     KafkaAdmin.NewTopics meridianTopics(MeridianServiceProperties properties) {
-        return new KafkaAdmin.NewTopics(Topics.ALL.stream().map(name -> {
+        return new KafkaAdmin.NewTopics(sharedTopics(properties).toArray(NewTopic[]::new));
+    }
+
+    private static List<NewTopic> sharedTopics(MeridianServiceProperties properties) {
+        return Topics.ALL.stream().map(name -> {
             TopicBuilder topic = TopicBuilder.name(name).partitions(properties.topicPartitions())
                     .replicas(properties.topicReplicationFactor());
             if (Topics.isCompacted(name)) {
@@ -121,7 +127,12 @@ public class MeridianServiceAutoConfiguration {
                         .config(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
             }
             return topic.build();
-        }).toArray(NewTopic[]::new));
+        }).toList();
+    }
+
+    @Bean
+    TopicProvisioner meridianTopicProvisioner(KafkaAdmin kafkaAdmin, MeridianServiceProperties properties) {
+        return new TopicProvisioner(kafkaAdmin, sharedTopics(properties));
     }
 
     @Bean
