@@ -22,10 +22,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -43,6 +41,7 @@ import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meridian.stack.Ports;
+import io.meridian.stack.Waits;
 import io.meridian.stack.auth.DevTokens;
 import io.meridian.stack.kafka.KafkaBroker;
 import io.meridian.stack.postgres.PostgresCluster;
@@ -59,13 +58,15 @@ import io.vertx.core.Vertx;
  * <p>Run from the repository root (see docs/benchmarks.md):
  * {@code ./mvnw -B -q -pl benchmarks -am process-classes -Dbench}. Environment variables change the
  * shape: {@code BENCH_REGIONS} (200), {@code BENCH_SERVICES} (20), {@code BENCH_RATE} (200 requests/s),
- * {@code BENCH_SECONDS} (30), {@code BENCH_HEAP} (512m), {@code BENCH_PARALLELISM} (32 executor threads).
+ * {@code BENCH_SECONDS} (30), {@code BENCH_HEAP} (512m), {@code BENCH_PARALLELISM} (32 executor threads),
+ * {@code BENCH_WARMUP} (30 s of registry load before measuring), {@code BENCH_GC} (region-service's collector flag, {@code -XX:+UseG1GC}); {@code BENCH_SERVICES=0}
+ * measures the registry alone.
  */
 public final class RegionServiceBenchmark {
 
     private static final String NAMESPACE = "meridian";
-    private static final Pattern HEAP_LINE = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} ([0-9.Ee+]+)$");
-    private static final Pattern LIVE_LINE = Pattern.compile("^jvm_gc_live_data_size_bytes(\\{[^}]*})? ([0-9.Ee+]+)$");
+    /** A G1 pause line of {@code -Xlog:gc}: {@code ... 233M->80M(257M) 12.3ms}. */
+    private static final Pattern GC_LINE = Pattern.compile("Pause.* ([0-9]+)M->([0-9]+)M\\(([0-9]+)M\\)");
 
     private final int regions = env("BENCH_REGIONS", 200);
     private final int services = env("BENCH_SERVICES", 20);
@@ -77,8 +78,6 @@ public final class RegionServiceBenchmark {
     private final List<KubernetesMockServer> servers = new ArrayList<>();
     private final List<KubernetesClient> controllerClients = new ArrayList<>();
     private final List<SharedIndexInformer<Deployment>> controllers = new ArrayList<>();
-    private final AtomicLong peakHeap = new AtomicLong();
-    private final AtomicLong peakLive = new AtomicLong();
     private final AtomicInteger rolledOut = new AtomicInteger();
     /** The controller's clients share one Vert.x (the default factory starts one per client). */
     private final io.fabric8.kubernetes.client.http.HttpClient.Factory controllerHttp = new VertxHttpClientFactory(Vertx.vertx());
@@ -94,12 +93,17 @@ public final class RegionServiceBenchmark {
 
     public static void main(String[] args) throws Exception {
         RegionServiceBenchmark benchmark = new RegionServiceBenchmark();
+        int status = 0;
         try {
             benchmark.run();
+        } catch (Exception | Error e) {
+            e.printStackTrace();
+            status = 1;
         } finally {
             benchmark.stop();
         }
-        System.exit(0);
+        // The mock servers' Vert.x threads are not daemons: leave explicitly.
+        System.exit(status);
     }
 
     private void run() throws Exception {
@@ -124,8 +128,6 @@ public final class RegionServiceBenchmark {
         int port = Ports.freePort();
         base = URI.create("http://127.0.0.1:" + port);
         startService(port, tokens);
-        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-        sampler.scheduleAtFixedRate(this::sampleHeap, 0, 250, TimeUnit.MILLISECONDS);
 
         long setup = System.nanoTime();
         try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
@@ -151,8 +153,9 @@ public final class RegionServiceBenchmark {
         log("Registered %d regions and %d services' values in %d ms", regions, services, ms(setup));
 
         // Registry API under an open-loop load, on a warmed-up service that is not deploying.
-        log("Registry API: GET /api/v1/regions/{id} at %d requests/s, 10 s warm-up then %d s measured", rate, seconds);
-        load(10, false);
+        int warmup = env("BENCH_WARMUP", 30);
+        log("Registry API: GET /api/v1/regions/{id} at %d requests/s, %d s warm-up (JIT) then %d s measured", rate, warmup, seconds);
+        load(warmup, false);
         int errorsBefore = errors.get();
         long[] latencies = load(seconds, true);
         Arrays.sort(latencies);
@@ -161,6 +164,8 @@ public final class RegionServiceBenchmark {
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
 
         // Placed, rendered and applied.
+        double serviceCpu0 = cpuSeconds(service.pid());
+        double driverCpu0 = cpuSeconds(ProcessHandle.current().pid());
         long start = System.nanoTime();
         int runs = 0;
         for (int s = 0; s < services; s++) {
@@ -192,11 +197,13 @@ public final class RegionServiceBenchmark {
             if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(10)) {
                 throw new IllegalStateException("not done after 10 minutes: " + states);
             }
-            Thread.sleep(100);
+            Waits.pause(Duration.ofMillis(100)); // poll the runs' states
         }
         log("All %d region runs finished after %d ms: %s (controller marked %d Deployments rolled out)", runs,
                 (ready - start) / 1_000_000, states, rolledOut.get());
-        long deployHeap = peakHeap.get();
+        double serviceCpu = cpuSeconds(service.pid()) - serviceCpu0;
+        double driverCpu = cpuSeconds(ProcessHandle.current().pid()) - driverCpu0;
+        long[] deployHeap = gcPeaks();
         histogram("after-deployments");
 
         // The same load right after the deployments, while the drift watcher starts watching every region.
@@ -204,8 +211,7 @@ public final class RegionServiceBenchmark {
         long[] after = load(Math.min(seconds, 15), true);
         Arrays.sort(after);
         int afterErrors = errors.get() - errorsAfterBefore;
-        sampler.shutdownNow();
-        sampleHeap();
+        long[] runHeap = gcPeaks();
         histogram("after-registry-load");
         String loadAfter = Files.readString(Path.of("/proc/loadavg")).trim();
 
@@ -215,8 +221,10 @@ public final class RegionServiceBenchmark {
         System.out.printf("placed+rendered+applied wall time: %.1f s%n", (applied - start) / 1e9);
         System.out.printf("placed+rendered+applied+rolled out (simulated controller) wall time: %.1f s%n", (ready - start) / 1e9);
         System.out.printf("final states: %s%n", states);
-        System.out.printf("peak heap used during deployments: %d MB; over the whole run: %d MB; peak live data after GC: %d MB%n",
-                deployHeap >> 20, peakHeap.get() >> 20, peakLive.get() >> 20);
+        System.out.printf("CPU used meanwhile: region-service %.1f s (%.1f ms per region run); this driver (200 mock API servers and the"
+                + " simulated controllers) %.1f s%n", serviceCpu, serviceCpu * 1000 / runs, driverCpu);
+        System.out.printf("peak heap used (G1, before a collection, from the GC log) until the deployments finished: %d MB; over the whole run: %d MB;"
+                + " largest heap after a collection: %d MB; heap committed at most: %d MB%n", deployHeap[0], runHeap[0], runHeap[1], runHeap[2]);
         System.out.printf("registry GET /api/v1/regions/{id} at %d/s for %d s (idle service): n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms errors=%d%n",
                 rate, seconds, latencies.length, pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 99.9),
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
@@ -319,7 +327,10 @@ public final class RegionServiceBenchmark {
 
     private void startService(int port, DevTokens tokens) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-Xlog:gc:file=" + root.resolve("gc.log"), "-cp", System.getProperty("java.class.path"),
+                "-Xmx" + heap, "-Xlog:gc:file=" + root.resolve("gc.log"), System.getenv().getOrDefault("BENCH_GC", "-XX:+UseG1GC"),
+                System.getenv("BENCH_JFR") == null ? "-Dbench.jfr=off" : "-XX:StartFlightRecording=filename=" + root.resolve("region-service.jfr")
+                        + ",settings=profile",
+                "-cp", System.getProperty("java.class.path"),
                 "io.meridian.region.RegionServiceApplication",
                 "--server.port=" + port,
                 "--spring.datasource.url=" + postgres.jdbcUrl("meridian"),
@@ -344,7 +355,7 @@ public final class RegionServiceBenchmark {
             if (!service.isAlive() || System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(120)) {
                 throw new IllegalStateException("region-service did not become ready; see " + root.resolve("region-service.log"));
             }
-            Thread.sleep(200);
+            Waits.pause(Duration.ofMillis(200)); // poll readiness
         }
         log("region-service ready on %s in %d ms (pid %d)", base, ms(t0), service.pid());
     }
@@ -369,25 +380,27 @@ public final class RegionServiceBenchmark {
         }
     }
 
-    private void sampleHeap() {
+    /**
+     * Heap peaks from region-service's GC log (no probe in the service, so measuring costs it nothing):
+     * the most heap used when a collection started, the most left after one, the most committed (MB).
+     */
+    private long[] gcPeaks() {
+        long before = 0;
+        long after = 0;
+        long committed = 0;
         try {
-            String metrics = http.send(HttpRequest.newBuilder(base.resolve("/actuator/prometheus")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            long used = 0;
-            for (String line : metrics.split("\n")) {
-                Matcher heapLine = HEAP_LINE.matcher(line);
-                if (heapLine.matches()) {
-                    used += (long) Double.parseDouble(heapLine.group(1));
-                }
-                Matcher live = LIVE_LINE.matcher(line);
-                if (live.matches()) {
-                    peakLive.accumulateAndGet((long) Double.parseDouble(live.group(2)), Math::max);
+            for (String line : Files.readAllLines(root.resolve("gc.log"))) {
+                Matcher matcher = GC_LINE.matcher(line);
+                if (matcher.find()) {
+                    before = Math.max(before, Long.parseLong(matcher.group(1)));
+                    after = Math.max(after, Long.parseLong(matcher.group(2)));
+                    committed = Math.max(committed, Long.parseLong(matcher.group(3)));
                 }
             }
-            peakHeap.accumulateAndGet(used, Math::max);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            // the service may be busy; the next sample counts
+        } catch (IOException e) {
+            log("no GC log: %s", e.getMessage());
         }
+        return new long[] {before, after, committed};
     }
 
     private Map<String, Integer> states() throws Exception {
@@ -487,6 +500,17 @@ public final class RegionServiceBenchmark {
         }
         if (postgres != null) {
             postgres.stop();
+        }
+    }
+
+    /** User plus system CPU seconds of process {@code pid} so far (Linux /proc). */
+    private static double cpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

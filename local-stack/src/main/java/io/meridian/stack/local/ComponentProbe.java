@@ -37,7 +37,7 @@ final class ComponentProbe {
     record Result(boolean up, long pid, String status) {
     }
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
@@ -69,8 +69,8 @@ final class ComponentProbe {
     private Result postgres(StackState.Entry entry, long pid) {
         Properties props = new Properties();
         props.setProperty("user", "postgres");
-        props.setProperty("connectTimeout", "2");
-        props.setProperty("socketTimeout", "3");
+        props.setProperty("connectTimeout", "5");
+        props.setProperty("socketTimeout", "5");
         props.setProperty("ApplicationName", "meridian-stack-status");
         try (Connection c = DriverManager.getConnection(entry.endpoint(), props);
              Statement s = c.createStatement();

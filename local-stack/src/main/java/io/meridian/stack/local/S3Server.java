@@ -3,6 +3,9 @@ package io.meridian.stack.local;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,6 +141,7 @@ public final class S3Server implements AutoCloseable {
             stopQuietly(proxy);
             throw new IllegalStateException("cannot start the S3 server on " + endpoint + ": " + e.getMessage(), e);
         }
+        awaitAnswer(endpoint, proxy);
         for (String bucket : buckets) {
             if (!store.containerExists(bucket)) {
                 store.createContainer(bucket);
@@ -146,6 +150,30 @@ public final class S3Server implements AutoCloseable {
         }
         LOG.info("S3 server on {} with blobs in {}", endpoint, blobs);
         return new S3Server(proxy, store, endpoint, credentials);
+    }
+
+    /**
+     * Waits until the server answers an (unsigned, so refused) request: the first request loads the
+     * whole request path, which on a busy machine takes seconds, so do it before anyone relies on it.
+     */
+    private static void awaitAnswer(URI endpoint, S3Proxy proxy) {
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            Waits.until("s3proxy on " + endpoint + " to answer HTTP", Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
+                try {
+                    http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(10)).GET().build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for s3proxy", e);
+                }
+            }, () -> "");
+        } catch (RuntimeException e) {
+            stopQuietly(proxy);
+            throw e;
+        }
     }
 
     /** The S3 endpoint URL. */

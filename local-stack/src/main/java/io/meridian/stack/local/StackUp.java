@@ -145,6 +145,7 @@ public final class StackUp {
     private final AtomicBoolean shutdownStarted = new AtomicBoolean();
     private final List<String> seedOutcomes = new CopyOnWriteArrayList<>();
     private final List<String> recordingCaches = new CopyOnWriteArrayList<>();
+    private final List<Runnable> partialCaches = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private StackState state;
 
@@ -541,6 +542,15 @@ public final class StackUp {
         if (cache.recording()) {
             recordingCaches.add(name);
         }
+        boolean[] ready = {false};
+        if (cache.recording()) {
+            // a run that never got ready records a partial cache: drop it once the JVM is gone
+            partialCaches.add(() -> {
+                if (!ready[0]) {
+                    StartupCache.discard(jar.getParent(), name);
+                }
+            });
+        }
         Map<String, String> env = new LinkedHashMap<>();
         env.put("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
         env.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
@@ -551,6 +561,7 @@ public final class StackUp {
                 service.readinessUrl(), command, env, service == Services.GATEWAY ? 6 : 5,
                 home.logs().resolve(name + ".out"), options.readyTimeout(),
                 service == Services.GATEWAY ? "front door" : "", cache.recording() ? CACHE_STOP_GRACE : CHILD_STOP_GRACE);
+        ready[0] = true;
         progress(name, null, url, t0);
         return service;
     }
@@ -572,7 +583,7 @@ public final class StackUp {
             if (!process.isAlive()) {
                 throw new IllegalStateException(name + " (pid " + process.pid() + ") exited before it was ready"
                         + process.exitCode().stream().mapToObj(c -> " (exit code " + c + ")").findFirst().orElse("")
-                        + "; last lines of " + output + ":\n" + process.logTail(40));
+                        + "; " + LogDigest.of(output, 40));
             }
             try {
                 HttpResponse<Void> response = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).GET().build(),
@@ -586,7 +597,7 @@ public final class StackUp {
                 Thread.currentThread().interrupt();
                 throw new Aborted();
             }
-        }, () -> "last answer: " + last[0] + "; last lines of " + output + ":\n" + process.logTail(40));
+        }, () -> "last answer: " + last[0] + "; " + LogDigest.of(output, 40));
     }
 
     private void seedRegions(String adminToken) {
@@ -774,6 +785,7 @@ public final class StackUp {
             }, pool)).toList();
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
         }
+        partialCaches.forEach(Runnable::run);
         if (survivors.isEmpty()) {
             try {
                 Files.deleteIfExists(home.stateFile());

@@ -30,11 +30,23 @@ record StartupCache(List<String> options, boolean recording) {
             if (usable(cache)) {
                 return new StartupCache(List.of("-XX:AOTCache=" + cache), false);
             }
-            return new StartupCache(List.of("-XX:AOTCacheOutput=" + cache), true);
+            // recording warns once per class it cannot cache (proxies, unlinked classes): keep the log readable
+            return new StartupCache(List.of("-XX:AOTCacheOutput=" + cache, "-Xlog:aot*=error"), true);
         }
         Path archive = dir.resolve(module + ".jsa");
         return new StartupCache(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+AutoCreateSharedArchive"),
                 !usable(archive));
+    }
+
+    /** Deletes the cache a run recorded, for a run that failed before it was ready (its cache is partial). */
+    static void discard(Path dir, String module) {
+        for (String name : List.of(module + ".aot", module + ".aot.config", module + ".jsa")) {
+            try {
+                Files.deleteIfExists(dir.resolve(name));
+            } catch (IOException e) {
+                // a stale cache only costs speed; the JVM validates it
+            }
+        }
     }
 
     private static boolean usable(Path cache) {

@@ -2,7 +2,6 @@ package io.meridian.region.deployment;
 
 import java.net.InetAddress;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -547,10 +546,5 @@ public class DeploymentExecutor implements SmartLifecycle {
         } catch (java.io.IOException e) {
             return "region-service";
         }
-    }
-
-    /** How long to wait between polls when nothing woke the executor (for tests). */
-    Duration pollInterval() {
-        return properties.pollInterval();
     }
 }

@@ -289,14 +289,6 @@ class Fabric8Clusters implements Clusters, DisposableBean {
         return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
     }
 
-    /** Closes the cached client of {@code target} (for example after its endpoint changed). */
-    void forget(ClusterTarget target) {
-        KubernetesClient client = clients.remove(target);
-        if (client != null) {
-            client.close();
-        }
-    }
-
     @Override
     public void destroy() {
         clients.values().forEach(KubernetesClient::close);
