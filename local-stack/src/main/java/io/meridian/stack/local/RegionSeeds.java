@@ -100,9 +100,13 @@ public final class RegionSeeds {
         return List.copyOf(seeds);
     }
 
-    /** The routing rule seeds, as JSON. */
-    public static JsonNode routingRules() {
-        return read(ROUTING_RULES_RESOURCE);
+    /** The routing policy seeds: each the body of a {@code POST /api/v1/routing/policies}. */
+    public static List<JsonNode> routingPolicies() {
+        JsonNode policies = read(ROUTING_RULES_RESOURCE).path("policies");
+        if (!policies.isArray() || policies.isEmpty()) {
+            throw new IllegalStateException(ROUTING_RULES_RESOURCE + " lists no policies");
+        }
+        return policies.valueStream().toList();
     }
 
     private static JsonNode read(String resource) {

@@ -42,6 +42,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import tools.jackson.databind.JsonNode;
+
 import io.meridian.common.security.Roles;
 import io.meridian.stack.Jdk;
 import io.meridian.stack.Ports;
@@ -144,6 +146,7 @@ public final class StackUp {
     private final CompletableFuture<Void> firstFailure = new CompletableFuture<>();
     private final AtomicBoolean shutdownStarted = new AtomicBoolean();
     private final List<String> seedOutcomes = new CopyOnWriteArrayList<>();
+    private final List<String> policyOutcomes = new CopyOnWriteArrayList<>();
     private final List<String> recordingCaches = new CopyOnWriteArrayList<>();
     private final List<Runnable> partialCaches = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
@@ -377,15 +380,24 @@ public final class StackUp {
             all.add(after(regional.get(seed.id()), "sample-app-" + seed.id(), pg -> startSampleApp(seed)));
         }
         CompletableFuture<Void> infrastructure = CompletableFuture.allOf(kafka, controlPlane);
+        String admin = tokens.mint("local-stack", Duration.ofMinutes(10), Roles.implied(Roles.ADMIN).toArray(String[]::new));
+        CompletableFuture<Void> regionsSeeded = null;
+        CompletableFuture<Services> routingReady = null;
         for (Services service : services()) {
             CompletableFuture<Path> jar = task(service.module() + " (extract)", () -> extract(service.module()));
             CompletableFuture<Path> dependency = (service == Services.GATEWAY ? kafka : infrastructure).thenCombine(jar, (a, j) -> j);
             CompletableFuture<Services> ready = after(dependency, service.module(), j -> startService(service, j, tokens, credentials));
             all.add(ready);
             if (service == Services.REGION) {
-                String admin = tokens.mint("local-stack", Duration.ofMinutes(10), Roles.implied(Roles.ADMIN).toArray(String[]::new));
-                all.add(ready.thenRunAsync(() -> seedRegions(admin), pool));
+                regionsSeeded = ready.thenRunAsync(() -> seedRegions(admin), pool);
+                all.add(regionsSeeded);
+            } else if (service == Services.ROUTING) {
+                routingReady = ready;
             }
+        }
+        if (regionsSeeded != null && routingReady != null) {
+            // routing-service validates a policy's regions against the registry: seed after the regions
+            all.add(regionsSeeded.thenCombine(routingReady, (a, b) -> b).thenRunAsync(() -> seedRoutingPolicies(admin), pool));
         }
         CompletableFuture<Void> everything = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
         CompletableFuture.anyOf(everything, firstFailure).join();
@@ -556,6 +568,12 @@ public final class StackUp {
         env.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
         env.put("AWS_REGION", "us-east-1");
         env.put("KUBECONFIG", home.kubeconfig().toString());
+        if (service == Services.FAILOVER) {
+            // the service's local-stack profile manages the us-east-1 primary and its us-west-2 standby, whose
+            // data directories it finds under MERIDIAN_HOME (to fence and re-seed them through their host)
+            command.add("--spring.profiles.active=local-stack");
+            env.put("MERIDIAN_HOME", home.dataDir().toString());
+        }
         String url = "http://127.0.0.1:" + service.port();
         startChild(name, service == Services.GATEWAY ? Kind.GATEWAY : Kind.SERVICE, null, service.port(), url,
                 service.readinessUrl(), command, env, service == Services.GATEWAY ? 6 : 5,
@@ -627,6 +645,35 @@ public final class StackUp {
         }
     }
 
+    /** Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. */
+    private void seedRoutingPolicies(String adminToken) {
+        for (JsonNode policy : RegionSeeds.routingPolicies()) {
+            String service = policy.path("service").asString();
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + Services.ROUTING.port() + "/api/v1/routing/policies"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + adminToken)
+                        .header("Content-Type", "application/json")
+                        .header("X-Meridian-Reason", "local stack seed")
+                        .POST(HttpRequest.BodyPublishers.ofString(policy.toString())).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String outcome = switch (response.statusCode()) {
+                    case 201 -> "created";
+                    case 409 -> "already there";
+                    default -> "NOT created: HTTP " + response.statusCode() + " " + abbreviate(response.body());
+                };
+                policyOutcomes.add(service + ": " + outcome);
+                LOG.info("routing policy seed {}: HTTP {} {}", service, response.statusCode(), response.body());
+            } catch (IOException e) {
+                policyOutcomes.add(service + ": NOT created: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     private void register(StackState.Entry entry, Runnable stop, BooleanSupplier alive) {
         synchronized (lock) {
             if (stopping) {
@@ -675,6 +722,9 @@ public final class StackUp {
             out.println("Regions: " + String.join("; ", seedOutcomes));
         } else if (options.without().contains(Services.REGION)) {
             out.println("Regions: not registered (region-service not started)");
+        }
+        if (!policyOutcomes.isEmpty()) {
+            out.println("Routing policies: " + String.join("; ", policyOutcomes));
         }
         out.println("Dev tokens (valid " + TOKEN_TTL.toHours() + " h; a fresh one: ./stack token <role>):");
         tokenFiles.forEach((role, file) -> out.printf("  %-9s %s%n", role, display(file)));

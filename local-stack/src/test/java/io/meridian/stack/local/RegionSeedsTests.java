@@ -6,6 +6,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import tools.jackson.databind.JsonNode;
+
 import io.meridian.common.region.ComplianceRegime;
 import io.meridian.common.region.ResidencyZone;
 
@@ -47,8 +49,13 @@ class RegionSeedsTests {
     }
 
     @Test
-    void routingRuleSeedsCoverTheFourKinds() {
-        assertThat(RegionSeeds.routingRules().path("rules").valueStream().map(r -> r.get("type").asString()))
-                .containsExactly("GEOGRAPHIC", "LATENCY", "HEALTH", "WEIGHTED");
+    void routingPolicySeedsCoverTheFourRuleKindsAndNameOnlySeededRegions() {
+        List<String> regions = RegionSeeds.load().stream().map(RegionSeeds.Seed::id).toList();
+        assertThat(RegionSeeds.routingPolicies()).extracting(p -> p.get("service").asString())
+                .containsExactly("sample", "sample-weighted", "sample-eu");
+        assertThat(RegionSeeds.routingPolicies().stream().flatMap(p -> p.path("rules").valueStream()).map(r -> r.get("type").asString()))
+                .contains("GEOGRAPHIC", "LATENCY", "HEALTH", "WEIGHTED");
+        assertThat(RegionSeeds.routingPolicies().stream().flatMap(p -> p.path("regions").valueStream()).map(JsonNode::asString))
+                .allMatch(regions::contains);
     }
 }
