@@ -97,6 +97,13 @@ public final class StackUp {
 
     private static final Logger LOG = LoggerFactory.getLogger(StackUp.class);
     private static final Duration CHILD_STOP_GRACE = Duration.ofSeconds(20);
+    /**
+     * A second failover-service instance: failover decides by a quorum of two independent observers, so the
+     * stack runs two, as production runs one per region. Both probe the us-east-1/us-west-2 pair; the holder of
+     * the executor lease acts.
+     */
+    static final String FAILOVER_WITNESS = "failover-witness";
+    static final int FAILOVER_WITNESS_PORT = 18094;
     /** A service recording its class cache writes it at exit, which takes a while on a busy machine. */
     static final Duration CACHE_STOP_GRACE = Duration.ofSeconds(150);
     private static final Duration SAMPLE_APP_TIMEOUT = Duration.ofSeconds(60);
@@ -388,6 +395,9 @@ public final class StackUp {
             CompletableFuture<Path> dependency = (service == Services.GATEWAY ? kafka : infrastructure).thenCombine(jar, (a, j) -> j);
             CompletableFuture<Services> ready = after(dependency, service.module(), j -> startService(service, j, tokens, credentials));
             all.add(ready);
+            if (service == Services.FAILOVER) {
+                all.add(after(dependency, FAILOVER_WITNESS, j -> startService(service, j, tokens, credentials, FAILOVER_WITNESS_PORT)));
+            }
             if (service == Services.REGION) {
                 regionsSeeded = ready.thenRunAsync(() -> seedRegions(admin), pool);
                 all.add(regionsSeeded);
@@ -545,12 +555,27 @@ public final class StackUp {
     }
 
     private Services startService(Services service, Path jar, DevTokens tokens, S3Server.Credentials credentials) {
+        return startService(service, jar, tokens, credentials, service.port());
+    }
+
+    /**
+     * Starts {@code service}; on another port than its own it is a second instance (the failover witness), with
+     * its own name for logs, caches and the state file.
+     */
+    private Services startService(Services service, Path jar, DevTokens tokens, S3Server.Credentials credentials, int port) {
         long t0 = System.nanoTime();
-        String name = service.module();
+        boolean second = port != service.port();
+        String name = second ? FAILOVER_WITNESS : service.module();
         StartupCache cache = StartupCache.forService(jar.getParent(), name, Jdk.home());
         List<String> command = service.command(Jdk.javaExecutable(), jar, tokens.publicKeyFile(),
                 home.logs().resolve(name + ".log"), "jdbc:postgresql://127.0.0.1:" + CONTROL_PLANE_PORT + "/" + CONTROL_PLANE_DATABASE,
                 "127.0.0.1:" + KAFKA_PORT, cache.options());
+        if (second) {
+            command.replaceAll(arg -> arg.equals("--server.port=" + service.port()) ? "--server.port=" + port : arg);
+            command.add("--meridian.failover.instance-id=" + FAILOVER_WITNESS);
+        } else if (service == Services.FAILOVER) {
+            command.add("--meridian.failover.instance-id=failover-service");
+        }
         if (cache.recording()) {
             recordingCaches.add(name);
         }
@@ -574,11 +599,12 @@ public final class StackUp {
             command.add("--spring.profiles.active=local-stack");
             env.put("MERIDIAN_HOME", home.dataDir().toString());
         }
-        String url = "http://127.0.0.1:" + service.port();
-        startChild(name, service == Services.GATEWAY ? Kind.GATEWAY : Kind.SERVICE, null, service.port(), url,
-                service.readinessUrl(), command, env, service == Services.GATEWAY ? 6 : 5,
+        String url = "http://127.0.0.1:" + port;
+        startChild(name, service == Services.GATEWAY ? Kind.GATEWAY : Kind.SERVICE, null, port, url,
+                url + "/actuator/health/readiness", command, env, service == Services.GATEWAY ? 6 : 5,
                 home.logs().resolve(name + ".out"), options.readyTimeout(),
-                service == Services.GATEWAY ? "front door" : "", cache.recording() ? CACHE_STOP_GRACE : CHILD_STOP_GRACE);
+                service == Services.GATEWAY ? "front door" : second ? "second failover observer" : "",
+                cache.recording() ? CACHE_STOP_GRACE : CHILD_STOP_GRACE);
         ready[0] = true;
         progress(name, null, url, t0);
         return service;
