@@ -157,6 +157,7 @@ public final class StackUp {
     private final List<String> recordingCaches = new CopyOnWriteArrayList<>();
     private final List<Runnable> partialCaches = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
+    private CpuAccount.Machine machineAtStart;
     private StackState state;
 
     /** A stack to start in {@code home}. */
@@ -201,6 +202,7 @@ public final class StackUp {
         if (!options.without().isEmpty()) {
             out.println("  without: " + String.join(", ", options.without().stream().map(Services::module).toList()));
         }
+        machineAtStart = CpuAccount.machine();
         prepareJars();
         DevTokens tokens = DevTokens.loadOrCreate(home.keys());
         S3Server.Credentials credentials = S3Server.Credentials.loadOrCreate(home.s3());
@@ -735,6 +737,13 @@ public final class StackUp {
         out.println();
         out.printf(Locale.ROOT, "Meridian local stack: all %d components ready %.1f s after the command (build not included)%n",
                 snapshot.size(), readyMillis / 1000.0);
+        CpuAccount.Machine machineNow = CpuAccount.machine();
+        if (machineAtStart != null && machineNow != null) {
+            // what the start cost, and whether other work competed for the cores meanwhile
+            double stackCpu = CpuAccount.seconds(snapshot.stream().map(s -> s.entry().pid()).toList());
+            out.printf(Locale.ROOT, "  start-up used %.0f CPU-s in the stack's processes; the machine's %d cores were %.0f%% busy meanwhile%n",
+                    stackCpu, Runtime.getRuntime().availableProcessors(), 100 * machineNow.busySince(machineAtStart));
+        }
         out.println();
         Table table = new Table("COMPONENT", "REGION", "URL / PORT", "PID", "STATUS");
         for (Started s : snapshot) {
