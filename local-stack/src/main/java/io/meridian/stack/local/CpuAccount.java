@@ -44,14 +44,17 @@ final class CpuAccount {
         }
     }
 
-    /** CPU seconds used so far by {@code pid} and its waited-for children, if it still runs. */
+    /**
+     * CPU ticks used so far by {@code pid} itself, if it still runs. Children are left out: the launcher's pid is the
+     * {@code ./stack} script's, whose build ran as its child.
+     */
     static OptionalLong ticks(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             // the command name may hold spaces and parentheses: the fields start after the last ')'
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
-            // fields 14-17 of proc(5) (utime, stime, cutime, cstime) are 11-14 here
-            return OptionalLong.of(Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]));
+            // fields 14 and 15 of proc(5) (utime, stime) are 11 and 12 here
+            return OptionalLong.of(Long.parseLong(f[11]) + Long.parseLong(f[12]));
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
         }
