@@ -62,7 +62,8 @@ public final class RoutingDecider {
     private final int[][] ruleWeights;
     private final int[] fallbackIndexes;
     private final RttSlot[] rttCache = new RttSlot[1024];
-    private final MemoSlot[] memo = new MemoSlot[4096];
+    /** Sized for the places of a large client population (GeoLite2 City knows about 92,000), filled lazily. */
+    private final MemoSlot[] memo = new MemoSlot[16_384];
 
     private RoutingDecider(RoutingTable table) {
         this.table = table;
@@ -117,7 +118,7 @@ public final class RoutingDecider {
         String country = client.country() == null ? "" : client.country();
         double latitude = client.latitude();
         double longitude = client.longitude();
-        int slot = (int) (mix64(Double.doubleToLongBits(latitude) * 31 + Double.doubleToLongBits(longitude) + country.hashCode()) >>> 52)
+        int slot = (int) (mix64(Double.doubleToLongBits(latitude) * 31 + Double.doubleToLongBits(longitude) + country.hashCode()) >>> 40)
                 & (memo.length - 1);
         MemoSlot cached = memo[slot];
         if (cached != null && cached.latitude == latitude && cached.longitude == longitude && cached.country.equals(country)) {

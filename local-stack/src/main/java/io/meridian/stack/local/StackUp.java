@@ -599,6 +599,9 @@ public final class StackUp {
             // the service's local-stack profile manages the us-east-1 primary and its us-west-2 standby, whose
             // data directories it finds under MERIDIAN_HOME (to fence and re-seed them through their host)
             command.add("--spring.profiles.active=local-stack");
+            // only the two database observers count: the gateway's passive observations see the sample apps, which
+            // may answer while the database behind them is gone (see docs/runbooks/failover.md)
+            command.add("--meridian.failover.quorum.accept=failover-");
             env.put("MERIDIAN_HOME", home.dataDir().toString());
         }
         String url = "http://127.0.0.1:" + port;

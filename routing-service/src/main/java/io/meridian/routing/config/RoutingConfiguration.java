@@ -4,7 +4,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import io.meridian.routing.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 
 /** The routing engine's own beans. */
 @Configuration(proxyBeanMethods = false)
@@ -15,7 +15,7 @@ class RoutingConfiguration {
     GeoIpLocator geoIpLocator(RoutingProperties properties) {
         RoutingProperties.DefaultLocation fallback = properties.geoip().defaultLocation();
         new io.meridian.common.region.GeoLocation(fallback.latitude(), fallback.longitude(), fallback.country()); // validates
-        return GeoIpLocator.open(properties.geoip().database(),
+        return GeoIpLocator.openCompiled(properties.geoip().database(),
                 new GeoIpLocator.Place(fallback.country(), fallback.latitude(), fallback.longitude()), properties.geoip().cacheSize());
     }
 }

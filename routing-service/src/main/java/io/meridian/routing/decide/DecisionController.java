@@ -14,7 +14,7 @@ import io.meridian.common.problem.InvalidFieldException;
 import io.meridian.common.problem.MeridianException;
 import io.meridian.common.routing.RoutingDecision;
 import io.meridian.common.routing.RoutingTable;
-import io.meridian.routing.geo.IpLiterals;
+import io.meridian.common.geo.IpLiterals;
 import io.meridian.routing.table.RoutingTables;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;

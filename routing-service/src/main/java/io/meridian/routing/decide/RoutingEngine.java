@@ -10,7 +10,7 @@ import io.meridian.common.problem.ProblemTypes;
 import io.meridian.common.routing.ClientLocation;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingDecision;
-import io.meridian.routing.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 import io.meridian.routing.table.RoutingTables;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -8,8 +8,8 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import io.meridian.routing.config.RoutingProperties;
-import io.meridian.routing.geo.GeoIpLocator;
-import io.meridian.routing.geo.IpLiterals;
+import io.meridian.common.geo.GeoIpLocator;
+import io.meridian.common.geo.IpLiterals;
 import io.meridian.routing.table.RoutingTables;
 import io.micrometer.core.instrument.MeterRegistry;
 

@@ -34,8 +34,8 @@ import io.meridian.common.routing.ClientLocation;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingDecision;
 import io.meridian.common.routing.RoutingTable;
-import io.meridian.routing.geo.GeoIpLocator;
-import io.meridian.routing.geo.IpLiterals;
+import io.meridian.common.geo.GeoIpLocator;
+import io.meridian.common.geo.IpLiterals;
 
 /**
  * Answers one DNS query for the zone, authoritatively, from wire bytes to wire bytes; no I/O, so the

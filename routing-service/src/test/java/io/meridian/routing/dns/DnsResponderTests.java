@@ -35,7 +35,7 @@ import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.common.routing.RuleType;
 import io.meridian.routing.geo.GeoIpDatabase;
-import io.meridian.routing.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 
 /** The responder on its own, fed wire bytes; the real servers over UDP and TCP are in the integration tests. */
 class DnsResponderTests {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.Test;
 
 import com.maxmind.geoip2.DatabaseReader;
 
+import io.meridian.common.geo.GeoIpLocator;
+import io.meridian.common.geo.IpLiterals;
+import io.meridian.common.geo.Ipv4Places;
 import io.meridian.common.routing.ClientLocation;
 
 /** Against the real GeoLite2 City database (fetched by scripts/fetch-geoip.sh). */
@@ -43,6 +47,51 @@ class GeoIpLocatorTests {
         assertThat(locator.locate("200.160.2.3").location().country()).isEqualTo("BR");
         assertThat(locator.locate("2a00:1450:4001:80b::200e").location().country()).isEqualTo("DE");
         assertThat(locator.locate("::ffff:81.2.69.160").location().country()).as("IPv4-mapped").isEqualTo("GB");
+    }
+
+    @Test
+    void theCompiledIpv4TableAgreesWithTheDatabaseOnEveryAddressOfASampleAndAtRangeEdges() throws Exception {
+        try (GeoIpLocator reference = GeoIpLocator.open(GeoIpDatabase.path(), DEFAULT, 16);
+                GeoIpLocator compiled = GeoIpLocator.openCompiled(GeoIpDatabase.path(), DEFAULT, 16)) {
+            Ipv4Places table = compiled.ipv4Table().get(5, TimeUnit.MINUTES);
+            assertThat(table.ranges()).isGreaterThan(100_000);
+            // a second open loads what the first one saved beside the database
+            try (GeoIpLocator again = GeoIpLocator.openCompiled(GeoIpDatabase.path(), DEFAULT, 16)) {
+                assertThat(again.ipv4Table()).isCompleted();
+                assertThat(again.ipv4Table().get().ranges()).isEqualTo(table.ranges());
+            }
+            SplittableRandom random = new SplittableRandom(7);
+            int known = 0;
+            for (int i = 0; i < 200_000; i++) {
+                int ip = random.nextInt();
+                // every 4th address sits on a /24 edge, where neighbouring networks meet
+                if (i % 4 == 0) {
+                    ip = (ip & 0xffffff00) | (random.nextBoolean() ? 0 : 0xff);
+                }
+                byte[] bytes = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+                GeoIpLocator.Place expected = reference.lookup(bytes);
+                assertThat(compiled.lookup(bytes)).as("%s", InetAddress.getByAddress(bytes)).isEqualTo(expected);
+                known += expected == null ? 0 : 1;
+            }
+            assertThat(known).isGreaterThan(100_000);
+        }
+    }
+
+    @Test
+    void theTableBuilderFillsGapsAndMergesNeighboursAtTheSamePlace() {
+        GeoIpLocator.Place paris = new GeoIpLocator.Place("FR", 48.86, 2.35);
+        GeoIpLocator.Place tokyo = new GeoIpLocator.Place("JP", 35.69, 139.69);
+        Ipv4Places table = Ipv4Places.of(b -> b.add(0x0a000000L, 0x0a000100L, paris).add(0x0a000100L, 0x0a000200L, paris)
+                .add(0x0b000000L, 0x0b000001L, tokyo).add(0xffffff00L, 0x100000000L, tokyo));
+        assertThat(table.lookup(0x0a000000)).isEqualTo(paris);
+        assertThat(table.lookup(0x0a0001ff)).isEqualTo(paris);
+        assertThat(table.lookup(0x0a000200)).isNull();
+        assertThat(table.lookup(0x09ffffff)).isNull();
+        assertThat(table.lookup(0)).isNull();
+        assertThat(table.lookup(0x0b000000)).isEqualTo(tokyo);
+        assertThat(table.lookup(0x0b000001)).isNull();
+        assertThat(table.lookup(0xffffffff)).isEqualTo(tokyo);
+        assertThat(table.places()).isEqualTo(2);
     }
 
     @Test

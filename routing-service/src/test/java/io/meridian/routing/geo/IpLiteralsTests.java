@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.meridian.common.geo.IpLiterals;
+
 class IpLiteralsTests {
 
     @ParameterizedTest

@@ -1,4 +1,4 @@
-package io.meridian.routing.geo;
+package io.meridian.common.geo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,6 +7,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -88,6 +89,9 @@ public final class GeoIpLocator implements AutoCloseable {
     private final Place defaultPlace;
     private final Slot[] cache;
     private final int mask;
+    /** The compiled IPv4 table once it is there (loaded or compiled in the background); until then the reader answers. */
+    private final CompletableFuture<Ipv4Places> ipv4 = new CompletableFuture<>();
+    private volatile @Nullable Ipv4Places ipv4Table;
 
     private GeoIpLocator(@Nullable Reader reader, @Nullable String description, Place defaultPlace, int cacheSize) {
         this.reader = reader;
@@ -96,6 +100,63 @@ public final class GeoIpLocator implements AutoCloseable {
         int size = Integer.highestOneBit(Math.max(16, cacheSize));
         this.cache = new Slot[size];
         this.mask = size - 1;
+    }
+
+    /**
+     * Opens {@code database} like {@link #open(Path, Place, int)} and compiles its IPv4 space into an
+     * {@link Ipv4Places} table, or loads the one compiled before from beside the database.
+     */
+    public static GeoIpLocator openCompiled(@Nullable Path database, Place defaultPlace, int cacheSize) {
+        GeoIpLocator locator = open(database, defaultPlace, cacheSize);
+        if (locator.reader == null || database == null) {
+            locator.ipv4.completeExceptionally(new IllegalStateException("no GeoIP database"));
+            return locator;
+        }
+        Path file = database.resolveSibling(database.getFileName() + ".ipv4-places");
+        String key = locator.description + " (" + sizeOf(database) + " bytes)";
+        Ipv4Places loaded = Ipv4Places.load(file, key);
+        if (loaded != null) {
+            locator.useIpv4(loaded);
+            log.info("GeoIP: IPv4 table of {} ranges loaded from {}", loaded.ranges(), file);
+            return locator;
+        }
+        Thread.ofPlatform().name("geoip-ipv4-compile").daemon().start(() -> {
+            long t0 = System.nanoTime();
+            try {
+                Ipv4Places compiled = Ipv4Places.compile(locator.reader, CityRecord.class, GeoIpLocator::place);
+                locator.ipv4Table = compiled; // lookups use it from now on
+                log.info("GeoIP: IPv4 table of {} ranges at {} places compiled in {} ms", compiled.ranges(), compiled.places(),
+                        (System.nanoTime() - t0) / 1_000_000);
+                try {
+                    compiled.save(file, key);
+                } catch (IOException e) {
+                    log.info("GeoIP: cannot keep the IPv4 table in {} ({}); it is compiled again on the next start", file, e.toString());
+                }
+                locator.useIpv4(compiled);
+            } catch (IOException | RuntimeException e) {
+                log.warn("GeoIP: compiling the IPv4 table failed; the database answers every lookup", e);
+                locator.ipv4.completeExceptionally(e);
+            }
+        });
+        return locator;
+    }
+
+    private void useIpv4(Ipv4Places table) {
+        ipv4Table = table;
+        ipv4.complete(table);
+    }
+
+    /** Completes with the compiled IPv4 table once it is in use and kept on disk (for start-up checks and benchmarks). */
+    public CompletableFuture<Ipv4Places> ipv4Table() {
+        return ipv4;
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     /**
@@ -155,6 +216,10 @@ public final class GeoIpLocator implements AutoCloseable {
     public @Nullable Place lookup(byte[] address) {
         if (reader == null) {
             return null;
+        }
+        Ipv4Places table = ipv4Table;
+        if (table != null && address.length == 4) {
+            return table.lookup(IpLiterals.ipv4(address));
         }
         long wide;
         long exact;

@@ -1,4 +1,4 @@
-package io.meridian.routing.geo;
+package io.meridian.common.geo;
 
 import org.jspecify.annotations.Nullable;
 
