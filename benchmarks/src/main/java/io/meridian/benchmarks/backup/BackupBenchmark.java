@@ -62,7 +62,8 @@ import tools.jackson.databind.json.JsonMapper;
  * Peak heap is sampled every 20 ms during the backups.
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
- * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011).
+ * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
+ * pg_dump / logical backup pairs).
  */
 public final class BackupBenchmark {
 
@@ -73,6 +74,8 @@ public final class BackupBenchmark {
     private final String db = env("DB", "bench");
     private final int reps = Integer.parseInt(env("REPS", "1"));
     private final int s3Port = Integer.parseInt(env("S3_PORT", "57011"));
+    /** {@code logical-backup}: only the pg_dump / logical backup pairs (REPS times, interleaved). */
+    private final String only = env("ONLY", "all");
     private final Path work = scratch.resolve("meridian");
     private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
     private final Map<String, List<Double>> results = new LinkedHashMap<>();
@@ -125,6 +128,10 @@ public final class BackupBenchmark {
                 if (!v.ok()) {
                     throw new IllegalStateException("verification failed: " + v.detail());
                 }
+            }
+            if ("logical-backup".equals(only)) {
+                sampler.interrupt();
+                return;
             }
             Manifest m = logical.getLast();
             Path local = work.resolve("local.dump");
