@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
@@ -139,9 +138,5 @@ public class ObjectStore implements DisposableBean {
     @Override
     public void destroy() {
         clients.values().forEach(S3Client::close);
-    }
-
-    static @Nullable String nullIfBlank(@Nullable String s) {
-        return s == null || s.isBlank() ? null : s;
     }
 }
