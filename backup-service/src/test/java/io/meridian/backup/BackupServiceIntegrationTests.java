@@ -7,19 +7,12 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 
 import io.meridian.testsupport.OpenEndpointWalk;
 import io.meridian.testsupport.ServiceConformance;
-import io.meridian.testsupport.ServiceIntegrationTest;
 
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class BackupServiceIntegrationTests extends ServiceIntegrationTest {
-
-    @LocalServerPort
-    int port;
+class BackupServiceIntegrationTests extends BackupIntegrationTest {
 
     @Autowired
     ApplicationContext context;
@@ -27,7 +20,8 @@ class BackupServiceIntegrationTests extends ServiceIntegrationTest {
     @Test
     void everyMappingDemandsTheRightRole() {
         assertThat(new OpenEndpointWalk(URI.create("http://127.0.0.1:" + port), Map.of()).walk(context))
-                .extracting(OpenEndpointWalk.Endpoint::path).contains("/api/v1/backups/audit");
+                .extracting(OpenEndpointWalk.Endpoint::path)
+                .contains("/api/v1/backups/audit", "/api/v1/backups", "/api/v1/backups/policies", "/api/v1/backups/restores");
     }
 
     @Test

@@ -1,0 +1,87 @@
+package io.meridian.backup.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+import io.meridian.common.region.ResidencyZone;
+
+/**
+ * Settings of the backup service ({@code meridian.backup.*}).
+ *
+ * @param regions           the managed regions by id: zone, database, bucket, Kubernetes API
+ * @param s3                how to reach the S3 API
+ * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
+ * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
+ *                          {@code partSize * uploadBuffers}
+ * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
+ * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
+ * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default
+ * @param restoreJobs       parallel jobs of pg_restore
+ * @param schedulerTick     how often the scheduler looks for due policies (when it holds the lease)
+ * @param lease             how long the scheduler lease lasts without renewal (a crashed holder frees it after this)
+ * @param staleAfter        a running backup or restore whose heartbeat is older than this is marked failed (its instance died)
+ * @param instanceName      this instance's name in the lease table; default: host name and pid
+ */
+@ConfigurationProperties("meridian.backup")
+public record BackupProperties(
+        @DefaultValue Map<String, RegionSettings> regions,
+        @DefaultValue S3 s3,
+        @DefaultValue("8MB") DataSize partSize,
+        @DefaultValue("3") int uploadBuffers,
+        @DefaultValue("${java.io.tmpdir}/meridian-backup") Path workDir,
+        @Nullable Path pgBin,
+        @Nullable Integer dumpCompression,
+        @DefaultValue("2") int restoreJobs,
+        @DefaultValue("5s") Duration schedulerTick,
+        @DefaultValue("10m") Duration lease,
+        @DefaultValue("5m") Duration staleAfter,
+        @Nullable String instanceName) {
+
+    /**
+     * One managed region.
+     *
+     * @param zone          its residency zone: backups of its data are copied and restored only within this zone
+     * @param latitude      degrees north (to find the copy nearest a restore target)
+     * @param longitude     degrees east
+     * @param databaseHost  host of its PostgreSQL cluster
+     * @param databasePort  port of its PostgreSQL cluster
+     * @param databaseUser  role backups and restores connect as (a superuser or one with the needed rights)
+     * @param bucket        its bucket
+     * @param s3Endpoint    its S3 endpoint, when it differs from {@code meridian.backup.s3.endpoint}
+     * @param kubernetesApi its Kubernetes API URL (namespace backups); unset: no Kubernetes backups here
+     * @param dataRoot      where physical restores into this region write new data directories
+     */
+    public record RegionSettings(
+            ResidencyZone zone,
+            @DefaultValue("0") double latitude,
+            @DefaultValue("0") double longitude,
+            @DefaultValue("127.0.0.1") String databaseHost,
+            int databasePort,
+            @DefaultValue("postgres") String databaseUser,
+            String bucket,
+            @Nullable URI s3Endpoint,
+            @Nullable URI kubernetesApi,
+            @Nullable Path dataRoot) {
+    }
+
+    /**
+     * The S3 API.
+     *
+     * @param endpoint        endpoint override (an S3-compatible server); unset: AWS
+     * @param region          signing region
+     * @param pathStyle       path-style addressing (S3-compatible servers on loopback need it)
+     * @param accessKeyId     static access key; unset: the SDK's default chain (environment, profile, instance role)
+     * @param secretAccessKey its secret
+     * @param sendChecksums   send each part's SHA-256 as {@code x-amz-checksum-sha256}, so the server rejects a part damaged in transit
+     */
+    public record S3(@Nullable URI endpoint, @DefaultValue("us-east-1") String region, @DefaultValue("true") boolean pathStyle,
+            @Nullable String accessKeyId, @Nullable String secretAccessKey, @DefaultValue("true") boolean sendChecksums) {
+    }
+}

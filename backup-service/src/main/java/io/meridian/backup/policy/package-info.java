@@ -1,0 +1,5 @@
+/** Backup policies and the scheduler that holds the lease. */
+@NullMarked
+package io.meridian.backup.policy;
+
+import org.jspecify.annotations.NullMarked;

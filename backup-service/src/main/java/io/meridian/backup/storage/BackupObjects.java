@@ -1,0 +1,98 @@
+package io.meridian.backup.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
+
+import org.springframework.stereotype.Component;
+
+import io.meridian.backup.topology.BackupProblems;
+import io.meridian.common.problem.MeridianException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Backup objects and their manifests in a region's bucket, always checked: a manifest is accepted
+ * only if its SHA-256 is the one the catalog recorded, an object only if it matches the manifest.
+ */
+@Component
+public class BackupObjects {
+
+    private final ObjectStore store;
+    private final ObjectMapper json;
+
+    public BackupObjects(ObjectStore store, ObjectMapper json) {
+        this.store = store;
+        this.json = json;
+    }
+
+    /** Serialises a manifest (the bytes whose SHA-256 the catalog keeps). */
+    public byte[] bytes(Manifest manifest) {
+        return json.writeValueAsBytes(manifest);
+    }
+
+    /**
+     * Reads the manifest in {@code region}'s bucket and checks it against the catalog's SHA-256.
+     *
+     * @throws MeridianException 409 backup-integrity if it is missing, altered or inconsistent
+     */
+    public Manifest manifest(String region, String manifestKey, String expectedSha256) {
+        byte[] bytes = store.get(region, manifestKey)
+                .orElseThrow(() -> BackupProblems.integrity("the manifest " + manifestKey + " is missing from " + store.bucket(region)));
+        String actual = Hex.sha256(bytes);
+        if (!actual.equals(expectedSha256)) {
+            throw BackupProblems.integrity("the manifest in " + store.bucket(region) + " has SHA-256 " + actual
+                    + ", the catalog recorded " + expectedSha256 + " (altered or swapped)");
+        }
+        Manifest manifest;
+        try {
+            manifest = json.readValue(bytes, Manifest.class);
+        } catch (JacksonException e) {
+            throw BackupProblems.integrity("the manifest in " + store.bucket(region) + " cannot be read: " + e.getOriginalMessage());
+        }
+        String inconsistency = ObjectVerifier.inconsistency(manifest);
+        if (inconsistency != null) {
+            throw BackupProblems.integrity(inconsistency);
+        }
+        return manifest;
+    }
+
+    /** Re-reads the object in {@code region}'s bucket and checks it against the manifest. */
+    public ObjectVerifier.Result verify(String region, Manifest manifest) throws IOException {
+        var size = store.size(region, manifest.objectKey());
+        if (size.isEmpty()) {
+            return new ObjectVerifier.Result(false, "the object " + manifest.objectKey() + " is missing from " + store.bucket(region), 0);
+        }
+        try (InputStream in = store.open(region, manifest.objectKey()).orElseThrow()) {
+            return ObjectVerifier.verify(in, manifest, null, n -> { }, () -> false);
+        }
+    }
+
+    /**
+     * Downloads the object to {@code file} while checking it; the file is kept only if every part and
+     * the whole object matched (else it is deleted and the result says why).
+     */
+    public ObjectVerifier.Result download(String region, Manifest manifest, Path file, LongConsumer progress, BooleanSupplier cancelled)
+            throws IOException {
+        Files.createDirectories(file.getParent());
+        ObjectVerifier.Result result;
+        var in = store.open(region, manifest.objectKey());
+        if (in.isEmpty()) {
+            return new ObjectVerifier.Result(false, "the object " + manifest.objectKey() + " is missing from " + store.bucket(region), 0);
+        }
+        try (InputStream stream = in.get(); OutputStream out = Files.newOutputStream(file)) {
+            result = ObjectVerifier.verify(stream, manifest, out, progress, cancelled);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        if (!result.ok()) {
+            Files.deleteIfExists(file);
+        }
+        return result;
+    }
+}

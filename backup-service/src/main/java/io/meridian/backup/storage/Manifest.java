@@ -1,0 +1,59 @@
+package io.meridian.backup.storage;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a backup object must be, written beside it as {@code manifest.json} when the upload is
+ * complete: its size, the SHA-256 of every part and of the whole object, where it came from (source
+ * LSN and time) and with what tools, and the digests of its contents captured at dump time (per
+ * table row counts and content hashes, or per Kubernetes resource checksums). The catalog keeps the
+ * SHA-256 of the manifest itself, so a swapped manifest is caught as surely as a swapped object.
+ *
+ * @param formatVersion       manifest format, 1
+ * @param backupId            the backup
+ * @param kind                LOGICAL, PHYSICAL or KUBERNETES
+ * @param region              the source region
+ * @param source              the source database or namespace
+ * @param zone                the residency zone of the data
+ * @param createdAt           when the upload completed
+ * @param objectKey           the data object's key (the same in every region's bucket)
+ * @param size                the object's size in bytes
+ * @param sha256              hex SHA-256 of the whole object
+ * @param partSize            the size of every part but the last
+ * @param parts               every part in order
+ * @param sourceLsn           WAL position the backup is consistent with (PostgreSQL), if any
+ * @param sourceTime          source clock time of that snapshot, if any
+ * @param toolVersions        the tools that wrote the object (pg_dump, server) by name
+ * @param contents            digests of the contents captured at dump time (tables or resources)
+ * @param serverSideEncryption the SSE algorithm the object is stored with, if any
+ */
+public record Manifest(int formatVersion, UUID backupId, String kind, String region, String source, String zone, Instant createdAt,
+        String objectKey, long size, String sha256, long partSize, List<Part> parts, @Nullable String sourceLsn,
+        @Nullable Instant sourceTime, Map<String, String> toolVersions, List<ContentDigest> contents,
+        @Nullable String serverSideEncryption) {
+
+    /**
+     * One part of the object.
+     *
+     * @param number 1-based part number
+     * @param size   bytes
+     * @param sha256 hex SHA-256 of the part
+     */
+    public record Part(int number, long size, String sha256) {
+    }
+
+    /**
+     * A digest of one table or resource, captured at dump time.
+     *
+     * @param name  schema-qualified table, or kind/name of a resource
+     * @param count rows (1 for a resource)
+     * @param hash  content hash: order-independent sum of the rows' 64-bit MD5 prefixes, or a resource's SHA-256
+     */
+    public record ContentDigest(String name, long count, String hash) {
+    }
+}

@@ -1,0 +1,142 @@
+package io.meridian.backup.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+
+import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.RegionSettings;
+import io.meridian.backup.topology.RegionTopology;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+
+/**
+ * Each region's bucket through the AWS SDK v2 S3 client (one client per endpoint). The SDK's own
+ * request checksums are off: every part carries the SHA-256 this service computes anyway.
+ */
+@Component
+public class ObjectStore implements DisposableBean {
+
+    private final BackupProperties properties;
+    private final RegionTopology topology;
+    private final Map<URI, S3Client> clients = new ConcurrentHashMap<>();
+    private final AwsCredentialsProvider credentials;
+
+    public ObjectStore(BackupProperties properties, RegionTopology topology) {
+        this.properties = properties;
+        this.topology = topology;
+        BackupProperties.S3 s3 = properties.s3();
+        this.credentials = s3.accessKeyId() != null && s3.secretAccessKey() != null
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKeyId(), s3.secretAccessKey()))
+                : DefaultCredentialsProvider.builder().build();
+    }
+
+    private S3Client client(String region) {
+        RegionSettings settings = topology.require("region", region);
+        URI endpoint = settings.s3Endpoint() != null ? settings.s3Endpoint() : properties.s3().endpoint();
+        URI cacheKey = endpoint == null ? URI.create("aws:default") : endpoint;
+        return clients.computeIfAbsent(cacheKey, k -> {
+            var builder = S3Client.builder().region(Region.of(properties.s3().region())).credentialsProvider(credentials)
+                    .forcePathStyle(properties.s3().pathStyle())
+                    .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+            if (endpoint != null) {
+                builder.endpointOverride(endpoint);
+            }
+            return builder.build();
+        });
+    }
+
+    /** The region's bucket. */
+    public String bucket(String region) {
+        return topology.require("region", region).bucket();
+    }
+
+    /** Starts a streamed multipart upload into the region's bucket. */
+    public MultipartUpload upload(String region, String key, boolean sse) {
+        return MultipartUpload.start(client(region), bucket(region), key, (int) properties.partSize().toBytes(),
+                properties.uploadBuffers(), sse, properties.s3().sendChecksums());
+    }
+
+    /** Stores a small object (a manifest) in one request. */
+    public void put(String region, String key, byte[] content, boolean sse) {
+        PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket(region)).key(key).contentType("application/json");
+        if (sse) {
+            request.serverSideEncryption(ServerSideEncryption.AES256);
+        }
+        client(region).putObject(request.build(), RequestBody.fromBytes(content));
+    }
+
+    /** A small object's bytes, or empty if it does not exist. */
+    public Optional<byte[]> get(String region, String key) {
+        try {
+            return Optional.of(client(region).getObjectAsBytes(b -> b.bucket(bucket(region)).key(key)).asByteArray());
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Opens an object for reading; empty if it does not exist. */
+    public Optional<InputStream> open(String region, String key) {
+        try {
+            return Optional.of(client(region).getObject(b -> b.bucket(bucket(region)).key(key)));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The object's size, or empty if it does not exist. */
+    public Optional<Long> size(String region, String key) {
+        try {
+            return Optional.of(client(region).headObject(b -> b.bucket(bucket(region)).key(key)).contentLength());
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes an object (missing is fine). */
+    public void delete(String region, String key) {
+        client(region).deleteObject(b -> b.bucket(bucket(region)).key(key));
+    }
+
+    /** Copies an object between regions as a stream, re-hashing it on the way; the caller compares the result. */
+    public UploadResult streamCopy(String fromRegion, String toRegion, String key, boolean sse) throws IOException {
+        try (InputStream in = open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
+            MultipartUpload upload = upload(toRegion, key, sse);
+            try {
+                in.transferTo(upload);
+                return upload.complete();
+            } catch (IOException | RuntimeException e) {
+                upload.abort();
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void destroy() {
+        clients.values().forEach(S3Client::close);
+    }
+}

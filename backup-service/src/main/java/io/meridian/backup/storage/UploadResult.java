@@ -1,0 +1,13 @@
+package io.meridian.backup.storage;
+
+import java.util.List;
+
+/**
+ * A completed multipart upload as the uploader measured it.
+ *
+ * @param size   bytes
+ * @param sha256 hex SHA-256 of the whole object
+ * @param parts  every part with its own SHA-256
+ */
+public record UploadResult(long size, String sha256, List<Manifest.Part> parts) {
+}

@@ -1,0 +1,166 @@
+package io.meridian.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.meridian.testsupport.ApiClient;
+import io.meridian.testsupport.TestTokens;
+import software.amazon.awssdk.core.sync.RequestBody;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Tampered objects (a flipped bit, truncation, a missing part, a swapped object, a swapped manifest)
+ * are found by verification, and a restore refuses them before any byte is applied.
+ */
+class CorruptionIntegrationTests extends BackupIntegrationTest {
+
+    private static final int PART = 5 * 1024 * 1024;
+
+    @BeforeAll
+    static void data() {
+        BackupTestBed bed = BackupTestBed.get();
+        bed.sql("us-east-1", "postgres", "DROP DATABASE IF EXISTS vault WITH (FORCE)", "CREATE DATABASE vault");
+        bed.sql("us-east-1", "vault", "CREATE TABLE items (id int PRIMARY KEY, body text)",
+                "INSERT INTO items SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 120000) i");
+    }
+
+    private byte[] object(String region, JsonNode backup) {
+        return bed().s3().getObjectAsBytes(b -> b.bucket(BackupTestBed.bucket(region)).key(backup.get("objectKey").asString())).asByteArray();
+    }
+
+    private void replace(String region, String key, byte[] content) {
+        bed().s3().putObject(b -> b.bucket(BackupTestBed.bucket(region)).key(key), RequestBody.fromBytes(content));
+    }
+
+    private JsonNode verify(JsonNode backup) {
+        ApiClient.Response response = post("/api/v1/backups/" + backup.get("id").asString() + "/verify", Map.of(), TestTokens.operator());
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        return response.json();
+    }
+
+    private ApiClient.Response restoreInto(JsonNode backup, String target) {
+        return post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-east-1", "target", target),
+                TestTokens.operator());
+    }
+
+    private static String copyDetail(JsonNode backup, String region) {
+        for (JsonNode copy : backup.get("copies")) {
+            if (copy.get("region").asString().equals(region)) {
+                return copy.get("status").asString() + ": " + copy.get("detail").asString();
+            }
+        }
+        throw new AssertionError("no copy in " + region);
+    }
+
+    @Test
+    void aFlippedBitIsFoundInTheCopyThatHasIt() {
+        JsonNode backup = backupNow(logical("us-east-1", "vault", List.of("us-west-2"), "CHECKSUM"));
+        assertThat(backup.get("partCount").asInt()).isGreaterThanOrEqualTo(2);
+        byte[] bytes = object("us-east-1", backup);
+        bytes[PART + 12345] ^= 0x10;
+        replace("us-east-1", backup.get("objectKey").asString(), bytes);
+
+        JsonNode verified = verify(backup);
+        assertThat(verified.get("status").asString()).isEqualTo("CORRUPT");
+        assertThat(copyDetail(verified, "us-east-1")).startsWith("CORRUPT: part 2 of");
+        assertThat(copyDetail(verified, "us-west-2")).startsWith("VERIFIED");
+
+        // A backup found CORRUPT is not offered for restore at all (nothing is touched).
+        assertProblem(restoreInto(verified, "vault_a"), 409, "illegal-transition", null);
+        assertThat(bed().databaseExists("us-east-1", "vault_a")).isFalse();
+    }
+
+    @Test
+    void aFlippedBitFoundWhileRestoringFailsTheRestoreWithNothingApplied() {
+        JsonNode backup = backupNow(logical("us-east-1", "vault", List.of(), "NONE"));
+        assertThat(backup.get("status").asString()).isEqualTo("COMPLETED");
+        byte[] bytes = object("us-east-1", backup);
+        bytes[bytes.length - 100] ^= 0x04;
+        replace("us-east-1", backup.get("objectKey").asString(), bytes);
+
+        ApiClient.Response started = restoreInto(backup, "vault_b");
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+
+        assertThat(restore.get("status").asString()).isEqualTo("FAILED");
+        assertThat(restore.get("phase").asString()).isEqualTo("VERIFYING");
+        assertThat(restore.get("error").asString()).contains("us-east-1: part " + backup.get("partCount").asInt());
+        assertThat(bed().databaseExists("us-east-1", "vault_b")).isFalse();
+        assertThat(bed().value("us-east-1", "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'meridian_%'")).isEqualTo("0");
+    }
+
+    @Test
+    void aRestoreSkipsTheNearestCopyWhenItIsCorruptAndReadsTheNextOne() {
+        JsonNode backup = backupNow(logical("us-east-1", "vault", List.of("us-west-2"), "NONE"));
+        byte[] bytes = object("us-east-1", backup);
+        bytes[42] ^= 0x01;
+        replace("us-east-1", backup.get("objectKey").asString(), bytes);
+
+        ApiClient.Response started = restoreInto(backup, "vault_g");
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+        assertThat(restore.get("sourceRegion").asString()).isEqualTo("us-west-2");
+        assertThat(copyDetail(backup(backup.get("id").asString()), "us-east-1")).startsWith("CORRUPT: part 1 of");
+        assertThat(bed().value("us-east-1", "vault_g", "SELECT count(*) FROM items")).isEqualTo("120000");
+    }
+
+    @Test
+    void aTruncatedObjectIsRefusedAtOnce() {
+        JsonNode backup = backupNow(logical("us-east-1", "vault", List.of(), "CHECKSUM"));
+        byte[] bytes = object("us-east-1", backup);
+        replace("us-east-1", backup.get("objectKey").asString(), Arrays.copyOf(bytes, bytes.length - 4096));
+
+        ApiClient.Response refused = restoreInto(backup, "vault_c");
+        assertProblem(refused, 409, "backup-integrity", null);
+        assertThat(refused.json().get("detail").asString()).contains("bytes, the manifest says " + bytes.length);
+        assertThat(copyDetail(verify(backup), "us-east-1")).contains("CORRUPT: object ends at byte " + (bytes.length - 4096));
+        assertThat(bed().databaseExists("us-east-1", "vault_c")).isFalse();
+    }
+
+    @Test
+    void aMissingPartIsFound() {
+        JsonNode backup = backupNow(logical("us-east-1", "vault", List.of(), "CHECKSUM"));
+        byte[] bytes = object("us-east-1", backup);
+        byte[] withoutPart2 = new byte[bytes.length - PART];
+        System.arraycopy(bytes, 0, withoutPart2, 0, PART);
+        System.arraycopy(bytes, 2 * PART, withoutPart2, PART, bytes.length - 2 * PART);
+        replace("us-east-1", backup.get("objectKey").asString(), withoutPart2);
+
+        assertThat(copyDetail(verify(backup), "us-east-1")).startsWith("CORRUPT: object ends at byte").contains("inside part 2 of",
+                "(truncated or a part is missing)");
+        assertProblem(restoreInto(backup, "vault_d"), 409, "illegal-transition", null);
+        assertThat(bed().databaseExists("us-east-1", "vault_d")).isFalse();
+    }
+
+    @Test
+    void aSwappedObjectOrManifestIsFound() {
+        bed().sql("us-east-1", "vault", "UPDATE items SET body = body || '!' WHERE id = 7");
+        JsonNode first = backupNow(logical("us-east-1", "vault", List.of(), "CHECKSUM"));
+        JsonNode second = backupNow(logical("us-east-1", "vault", List.of(), "CHECKSUM"));
+        bed().sql("us-east-1", "vault", "UPDATE items SET body = body || '?' WHERE id = 8");
+        JsonNode third = backupNow(logical("us-east-1", "vault", List.of(), "CHECKSUM"));
+        // the second backup's object replaced by the third's (same size, other bytes)
+        replace("us-east-1", second.get("objectKey").asString(), object("us-east-1", third));
+        assertThat(copyDetail(verify(second), "us-east-1")).startsWith("CORRUPT: part");
+        assertProblem(restoreInto(second, "vault_e"), 409, "illegal-transition", null);
+
+        // the first backup's object and manifest both replaced by the third's: the manifest no longer matches the catalog
+        replace("us-east-1", first.get("objectKey").asString(), object("us-east-1", third));
+        replace("us-east-1", first.get("manifestKey").asString(), bed().s3().getObjectAsBytes(
+                b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(third.get("manifestKey").asString())).asByteArray());
+        ApiClient.Response refused = restoreInto(first, "vault_f");
+        assertProblem(refused, 409, "backup-integrity", null);
+        assertThat(refused.json().get("detail").asString()).contains("the catalog recorded");
+        assertThat(copyDetail(verify(first), "us-east-1")).contains("CORRUPT: the manifest in meridian-us-east-1 has SHA-256");
+        assertThat(bed().databaseExists("us-east-1", "vault_e")).isFalse();
+        assertThat(bed().databaseExists("us-east-1", "vault_f")).isFalse();
+    }
+}

@@ -1,0 +1,137 @@
+package io.meridian.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.meridian.stack.Ports;
+import io.meridian.stack.postgres.PostgresCluster;
+import io.meridian.testsupport.ApiClient;
+import io.meridian.testsupport.TestTokens;
+import tools.jackson.databind.JsonNode;
+
+/** Restores: new database in another region, replacement with confirmation, residency, physical, cancellation. */
+class RestoreIntegrationTests extends BackupIntegrationTest {
+
+    private static final String DIGEST = "SELECT count(*) || ':' || sum(('x' || left(md5(t::text), 16))::bit(64)::bigint::numeric) FROM ledger t";
+
+    @BeforeAll
+    static void data() {
+        BackupTestBed.get().sql("us-east-1", "postgres", "DROP DATABASE IF EXISTS shop WITH (FORCE)", "CREATE DATABASE shop");
+        BackupTestBed.get().sql("us-east-1", "shop",
+                "CREATE TABLE ledger (id bigint PRIMARY KEY, account text, amount numeric(12,2), memo text)",
+                "INSERT INTO ledger SELECT i, 'acct-' || (i % 311), (i % 1000) / 7.0, repeat(md5(i::text), 4) FROM generate_series(1, 60000) i");
+    }
+
+    @Test
+    void aBackupIsRestoredIntoANewDatabaseOfAnotherRegionFromTheNearestCopyAndChecked() {
+        String expected = bed().value("us-east-1", "shop", DIGEST);
+        JsonNode backup = backupNow(logical("us-east-1", "shop", List.of("us-west-2"), "RESTORE_TEST"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("VERIFIED");
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
+                "targetRegion", "us-west-2", "target", "shop_copy"), TestTokens.operator());
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+        assertThat(restore.get("sourceRegion").asString()).as("nearest copy").isEqualTo("us-west-2");
+        assertThat(restore.get("bytesDone").asLong()).isEqualTo(backup.get("sizeBytes").asLong());
+        assertThat(restore.get("result").get("tablesCompared").asInt()).isEqualTo(1);
+        assertThat(bed().value("us-west-2", "shop_copy", DIGEST)).isEqualTo(expected);
+        assertThat(bed().value("us-west-2", "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'meridian_%'")).isEqualTo("0");
+    }
+
+    @Test
+    void replacingALiveDatabaseNeedsConfirmationAndTheAdminRole() {
+        JsonNode backup = backupNow(logical("us-east-1", "shop", List.of(), "CHECKSUM"));
+        String before = bed().value("us-east-1", "shop", DIGEST);
+        bed().sql("us-east-1", "shop", "DELETE FROM ledger WHERE id % 2 = 0");
+        String id = backup.get("id").asString();
+
+        assertProblem(post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "us-east-1", "target", "shop"),
+                TestTokens.operator()), 409, "confirmation-required", "confirm");
+        assertProblem(post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "us-east-1", "target", "shop", "mode", "REPLACE",
+                "confirm", "shop2"), TestTokens.admin()), 409, "confirmation-required", "confirm");
+        assertProblem(post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "us-east-1", "target", "shop", "mode", "REPLACE",
+                "confirm", "shop"), TestTokens.operator()), 403, "forbidden", null);
+        assertProblem(post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "eu-west-1", "target", "shop"),
+                TestTokens.admin()), 409, "residency-violation", "targetRegion");
+        assertProblem(post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "us-east-1", "target", "../../etc/passwd"),
+                TestTokens.admin()), 400, "validation", "target");
+        assertThat(bed().value("us-east-1", "shop", "SELECT count(*) FROM ledger")).as("nothing touched").isEqualTo("30000");
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", id, "targetRegion", "us-east-1", "target", "shop",
+                "mode", "REPLACE", "confirm", "shop"), TestTokens.admin());
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+        assertThat(restore.get("result").get("replaced").asBoolean()).isTrue();
+        assertThat(bed().value("us-east-1", "shop", DIGEST)).isEqualTo(before);
+        ApiClient.Response audit = api().get("/api/v1/backups/audit?limit=1000", TestTokens.viewer());
+        assertThat(audit.json()).extracting(a -> a.get("action").asString() + " " + a.get("outcome").asString())
+                .contains("restore.start SUCCEEDED", "restore.finish SUCCEEDED", "POST /api/v1/backups/restores REJECTED");
+    }
+
+    @Test
+    void aCancelledRestoreLeavesNoTargetBehind() {
+        bed().sql("us-east-1", "postgres", "DROP DATABASE IF EXISTS bulk WITH (FORCE)", "CREATE DATABASE bulk");
+        bed().sql("us-east-1", "bulk", "CREATE TABLE blobs (id int PRIMARY KEY, body text)",
+                "INSERT INTO blobs SELECT i, repeat(md5(i::text), 40) FROM generate_series(1, 120000) i");
+        JsonNode backup = backupNow(logical("us-east-1", "bulk", List.of(), "NONE"));
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
+                "targetRegion", "us-west-2", "target", "bulk_restored"), TestTokens.operator());
+        String id = started.json().get("id").asString();
+        ApiClient.Response cancelled = post("/api/v1/backups/restores/" + id + "/cancel", Map.of(), TestTokens.operator());
+        assertThat(cancelled.status()).as(cancelled.body()).isEqualTo(200);
+        JsonNode restore = awaitRestore(id);
+
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("CANCELLED");
+        assertThat(bed().databaseExists("us-west-2", "bulk_restored")).isFalse();
+        assertThat(bed().value("us-west-2", "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'meridian_%'")).isEqualTo("0");
+        assertProblem(post("/api/v1/backups/restores/" + id + "/cancel", Map.of(), TestTokens.operator()), 409, "illegal-transition", null);
+    }
+
+    @Test
+    void aPhysicalBaseBackupIsRestoredIntoADataDirectoryThatStarts() throws Exception {
+        String expected = bed().value("us-east-1", "shop", DIGEST);
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of("us-west-2"),
+                "verification", "CHECKSUM"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("VERIFIED");
+        assertThat(backup.get("sourceLsn").asString()).matches("[0-9A-F]+/[0-9A-F]+");
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
+                "targetRegion", "us-west-2", "target", "pg_restored"), TestTokens.operator());
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+
+        Path dataDir = Path.of(restore.get("result").get("dataDirectory").asString());
+        assertThat(dataDir.resolve("PG_VERSION")).exists();
+        try (PostgresCluster restored = PostgresCluster.builder("restored", dataDir, Ports.freePort()).build()) {
+            restored.initIfNeeded().start();
+            try (var c = restored.connect("shop"); var s = c.createStatement(); var rs = s.executeQuery(DIGEST)) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo(expected);
+            }
+        }
+        assertThat(Files.list(dataDir.getParent()).map(p -> p.getFileName().toString())).as("no staging or retired directory left")
+                .noneMatch(name -> name.startsWith("."));
+    }
+
+    @Test
+    void restoresAreListedNewestFirst() {
+        ApiClient.Response list = api().get("/api/v1/backups/restores?limit=5", TestTokens.viewer());
+        assertThat(list.status()).isEqualTo(200);
+        assertThat(list.json().isArray()).isTrue();
+        assertProblem(api().get("/api/v1/backups/restores/..%2F..%2Fetc", TestTokens.viewer()), 400, null, null);
+    }
+}

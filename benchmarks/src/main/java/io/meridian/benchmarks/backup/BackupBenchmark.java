@@ -1,0 +1,594 @@
+package io.meridian.benchmarks.backup;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import org.springframework.util.unit.DataSize;
+
+import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.RegionSettings;
+import io.meridian.backup.postgres.Databases;
+import io.meridian.backup.postgres.PgTools;
+import io.meridian.backup.postgres.ToolProcess;
+import io.meridian.backup.storage.BackupObjects;
+import io.meridian.backup.storage.Hex;
+import io.meridian.backup.storage.Manifest;
+import io.meridian.backup.storage.MultipartUpload;
+import io.meridian.backup.storage.ObjectStore;
+import io.meridian.backup.storage.ObjectVerifier;
+import io.meridian.backup.storage.UploadResult;
+import io.meridian.backup.topology.RegionTopology;
+import io.meridian.common.region.ResidencyZone;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Backup-service figures on the data {@code backup-peers.sh} leaves behind ({@code KEEP_DATA=1}),
+ * using the service's own classes for every step (the streamed multipart upload, the manifest,
+ * verification, the verified download, pg_restore -j, the swap-in), against s3proxy over HTTPS on
+ * loopback started from the harness's jar and certificate, so that the S3 leg is the one pgBackRest
+ * had. Steps, each timed wall-clock:
+ * <ol>
+ * <li>baseline {@code pg_dump -Fc > /dev/null} (same run, same data)</li>
+ * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest)</li>
+ * <li>verification of that object (re-read against the manifest)</li>
+ * <li>baseline {@code pg_restore -j 2} from a local file into a fresh database</li>
+ * <li>logical restore: verified download, pg_restore -j 2 into a temporary database, rename into place</li>
+ * <li>physical backup to S3 (pg_basebackup tar stream, uncompressed, WAL fetched)</li>
+ * <li>physical restore: verified download, untar, start, recovery until it accepts writes</li>
+ * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier</li>
+ * </ol>
+ * Peak heap is sampled every 20 ms during the backups.
+ *
+ * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
+ * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
+ * pg_dump / logical backup pairs).
+ */
+public final class BackupBenchmark {
+
+    private static final String REGION = "us-east-1";
+
+    private final Path scratch = Path.of(env("SCRATCH", "/tmp/anchor-backup"));
+    private final int pgPort = Integer.parseInt(env("PG_PORT", "57001"));
+    private final String db = env("DB", "bench");
+    private final int reps = Integer.parseInt(env("REPS", "1"));
+    private final int s3Port = Integer.parseInt(env("S3_PORT", "57011"));
+    /** {@code logical-backup}: only the pg_dump / logical backup pairs (REPS times, interleaved). */
+    private final String only = env("ONLY", "all");
+    private final Path work = scratch.resolve("meridian");
+    private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
+    private final Map<String, List<Double>> results = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private final AtomicLong peakHeap = new AtomicLong();
+    private final AtomicBoolean sampling = new AtomicBoolean();
+
+    private RegionSettings region;
+    private ObjectStore store;
+    private BackupObjects objects;
+    private PgTools tools;
+    private Databases databases;
+    private BackupProperties properties;
+
+    public static void main(String[] args) throws Exception {
+        new BackupBenchmark().run();
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+
+    private void run() throws Exception {
+        Files.createDirectories(work);
+        exec(List.of("chown", "postgres:postgres", work.toString()));
+        boolean startedSource = startSourceIfDown();
+        Process s3 = startS3();
+        try {
+            wire();
+            Thread sampler = Thread.ofPlatform().daemon().start(this::sampleHeap);
+            Map<String, Long> sourceCounts = rowCounts(db);
+            List<Manifest> logical = new ArrayList<>();
+            for (int r = 0; r < reps; r++) {
+                time("pg_dump -Fc > /dev/null", () -> {
+                    try (ToolProcess dump = tools.dump(region, db, null, work.resolve("dump-null.log"))) {
+                        dump.stdout().transferTo(OutputDiscard.INSTANCE);
+                        dump.awaitSuccess();
+                    }
+                    return null;
+                });
+                peakHeap.set(0);
+                sampling.set(true);
+                Manifest m = time("meridian logical backup -> S3", () -> logicalBackup());
+                sampling.set(false);
+                record("peak heap during logical backup (MB)", peakHeap.get() / 1e6);
+                logical.add(m);
+                notes.add("logical object " + m.size() + " bytes in " + m.parts().size() + " parts");
+                ObjectVerifier.Result v = time("meridian verify logical copy (re-read)", () -> objects.verify(REGION, m));
+                if (!v.ok()) {
+                    throw new IllegalStateException("verification failed: " + v.detail());
+                }
+            }
+            if ("logical-backup".equals(only)) {
+                sampler.interrupt();
+                return;
+            }
+            Manifest m = logical.getLast();
+            Path local = work.resolve("local.dump");
+            try (InputStream in = store.open(REGION, m.objectKey()).orElseThrow()) {
+                Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            for (int r = 0; r < reps; r++) {
+                databases.dropIfExists(region, "bench_baseline");
+                databases.create(region, "bench_baseline");
+                checkpoint();
+                time("pg_restore -j2 from local file (fresh db)", () -> {
+                    try (ToolProcess restore = tools.restore(region, "bench_baseline", local, work.resolve("restore-baseline.log"))) {
+                        restore.awaitSuccess();
+                    }
+                    return null;
+                });
+                check(sourceCounts, rowCounts("bench_baseline"), "baseline restore");
+                databases.dropIfExists(region, "bench_baseline");
+                databases.dropIfExists(region, "bench_restored");
+                checkpoint();
+                time("meridian logical restore from S3 (verify + pg_restore -j2 + swap-in)", () -> {
+                    logicalRestore(m, "bench_restored");
+                    return null;
+                });
+                check(sourceCounts, rowCounts("bench_restored"), "meridian restore");
+                databases.dropIfExists(region, "bench_restored");
+            }
+            Files.deleteIfExists(local);
+
+            Manifest physical = null;
+            for (int r = 0; r < reps; r++) {
+                checkpoint();
+                peakHeap.set(0);
+                sampling.set(true);
+                physical = time("meridian physical backup -> S3 (pg_basebackup, uncompressed)", () -> physicalBackup());
+                sampling.set(false);
+                record("peak heap during physical backup (MB)", peakHeap.get() / 1e6);
+                notes.add("physical object " + physical.size() + " bytes in " + physical.parts().size() + " parts");
+            }
+            for (int r = 0; r < reps; r++) {
+                Manifest p = physical;
+                Path dir = work.resolve("pgdata-restored");
+                double seconds = timeSeconds(() -> physicalRestore(p, dir));
+                record("meridian physical restore from S3 (verify + untar + start + recovery)", seconds);
+                check(sourceCounts, rowCountsOn(57003, db), "physical restore");
+                stopRestored(dir);
+            }
+
+            corruptions(logical);
+            sampler.interrupt();
+        } finally {
+            s3.destroy();
+            s3.waitFor(20, TimeUnit.SECONDS);
+            if (startedSource) {
+                exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                        scratch.resolve("pgdata-src").toString(), "-m", "fast", "-w", "stop"));
+            }
+        }
+        report();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Starts the harness's kept source cluster (archiving off: pgBackRest's repositories are gone) unless it runs. */
+    private boolean startSourceIfDown() throws Exception {
+        try (var socket = new java.net.Socket("127.0.0.1", pgPort)) {
+            return false;
+        } catch (IOException e) {
+            exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                    scratch.resolve("pgdata-src").toString(), "-l", work.resolve("pg-src.log").toString(), "-w", "-t", "600", "-o",
+                    "-p " + pgPort + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch.resolve("run")
+                            + " -c archive_mode=off", "start"));
+            return true;
+        }
+    }
+
+    private Process startS3() throws Exception {
+        Path jar;
+        try (Stream<Path> files = Files.list(scratch.resolve("tools"))) {
+            jar = files.filter(p -> p.getFileName().toString().startsWith("s3proxy")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no s3proxy jar under " + scratch.resolve("tools") + " (run backup-peers.sh with KEEP_DATA=1)"));
+        }
+        Path data = work.resolve("s3-data");
+        Files.createDirectories(data.resolve("meridian-bench"));
+        Path conf = work.resolve("s3proxy.conf");
+        Files.writeString(conf, """
+                s3proxy.secure-endpoint=https://127.0.0.1:%d
+                s3proxy.keystore-path=%s
+                s3proxy.keystore-password=anchorpass
+                s3proxy.authorization=aws-v2-or-v4
+                s3proxy.identity=anchor
+                s3proxy.credential=anchor-secret-key
+                jclouds.provider=filesystem
+                jclouds.filesystem.basedir=%s
+                """.formatted(s3Port, scratch.resolve("s3/s3.p12"), data));
+        Path trust = work.resolve("trust.p12");
+        Files.deleteIfExists(trust);
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-importcert", "-noprompt",
+                "-alias", "s3", "-file", scratch.resolve("s3/s3.crt").toString(), "-keystore", trust.toString(), "-storetype", "PKCS12",
+                "-storepass", "changeit").redirectErrorStream(true).start();
+        keytool.getInputStream().transferTo(OutputDiscard.INSTANCE);
+        if (keytool.waitFor() != 0) {
+            throw new IllegalStateException("keytool failed");
+        }
+        System.setProperty("javax.net.ssl.trustStore", trust.toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
+        System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
+        ProcessBuilder s3Builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar",
+                jar.toString(), "--properties", conf.toString()).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
+        s3Builder.environment().put("LOG_LEVEL", "warn");
+        Process s3 = s3Builder.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try (var socket = new java.net.Socket("127.0.0.1", s3Port)) {
+                return s3;
+            } catch (IOException e) {
+                TimeUnit.MILLISECONDS.sleep(200); // waiting for the port to open (a real condition, polled)
+            }
+        }
+        s3.destroy();
+        throw new IllegalStateException("s3proxy did not open port " + s3Port);
+    }
+
+    private void wire() {
+        region = new RegionSettings(ResidencyZone.US, 0, 0, "127.0.0.1", pgPort, "postgres", "meridian-bench", null, null, work);
+        properties = new BackupProperties(Map.of(REGION, region),
+                new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
+                DataSize.ofMegabytes(8), 3, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
+                java.time.Duration.ofMinutes(5), "bench");
+        RegionTopology topology = new RegionTopology(properties);
+        store = new ObjectStore(properties, topology);
+        objects = new BackupObjects(store, JsonMapper.builder().build());
+        tools = new PgTools(properties);
+        databases = new Databases();
+    }
+
+    private Manifest logicalBackup() throws Exception {
+        UUID id = UUID.randomUUID();
+        String key = "backups/" + REGION + "/" + db + "/" + id + "/dump.pgcustom";
+        MultipartUpload upload = store.upload(REGION, key, false);
+        try (Databases.Snapshot snapshot = databases.snapshot(region, db);
+                ToolProcess dump = tools.dump(region, db, snapshot.id(), work.resolve(id + ".log"))) {
+            dump.stdout().transferTo(upload);
+            dump.awaitSuccess();
+            UploadResult result = upload.complete();
+            return writeManifest(id, "LOGICAL", key, result, snapshot.lsn());
+        } catch (Exception e) {
+            upload.abort();
+            throw e;
+        }
+    }
+
+    private Manifest physicalBackup() throws Exception {
+        UUID id = UUID.randomUUID();
+        String key = "backups/" + REGION + "/cluster/" + id + "/base.tar";
+        MultipartUpload upload = store.upload(REGION, key, false);
+        try (ToolProcess backup = tools.baseBackup(region, work.resolve(id + ".log"))) {
+            backup.stdout().transferTo(upload);
+            backup.awaitSuccess();
+            return writeManifest(id, "PHYSICAL", key, upload.complete(), null);
+        } catch (Exception e) {
+            upload.abort();
+            throw e;
+        }
+    }
+
+    private Manifest writeManifest(UUID id, String kind, String key, UploadResult result, String lsn) {
+        Manifest manifest = new Manifest(1, id, kind, REGION, db, "US", Instant.now(), key, result.size(), result.sha256(),
+                properties.partSize().toBytes(), result.parts(), lsn, Instant.now(), Map.of("pg_dump", tools.version("pg_dump")), List.of(),
+                null);
+        byte[] bytes = objects.bytes(manifest);
+        store.put(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", bytes, false);
+        Manifest checked = objects.manifest(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", Hex.sha256(bytes));
+        return checked;
+    }
+
+    private void logicalRestore(Manifest m, String target) throws Exception {
+        Path file = work.resolve("restore").resolve(m.backupId() + ".dump");
+        ObjectVerifier.Result fetched = objects.download(REGION, m, file, n -> { }, () -> false);
+        if (!fetched.ok()) {
+            throw new IllegalStateException(fetched.detail());
+        }
+        String temporary = "meridian_restoring_bench";
+        databases.dropIfExists(region, temporary);
+        databases.create(region, temporary);
+        try (ToolProcess restore = tools.restore(region, temporary, file, work.resolve("restore.log"))) {
+            restore.awaitSuccess();
+        }
+        databases.swapIn(region, temporary, target, "meridian_retired_bench");
+        Files.deleteIfExists(file);
+    }
+
+    private Void physicalRestore(Manifest m, Path dir) throws Exception {
+        Path file = work.resolve("restore").resolve(m.backupId() + ".tar");
+        ObjectVerifier.Result fetched = objects.download(REGION, m, file, n -> { }, () -> false);
+        if (!fetched.ok()) {
+            throw new IllegalStateException(fetched.detail());
+        }
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        exec(List.of("tar", "-xf", file.toString(), "-C", dir.toString()));
+        Files.deleteIfExists(file);
+        exec(List.of("chmod", "700", dir.toString()));
+        exec(List.of("chown", "-R", "postgres:postgres", dir.toString()));
+        Files.deleteIfExists(dir.resolve("postmaster.pid"));
+        exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                dir.toString(), "-l", work.resolve("restored.log").toString(), "-w", "-t", "600", "-o",
+                "-p 57003 -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch.resolve("run") + " -c archive_mode=off", "start"));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:57003/postgres", "postgres", "");
+                    Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return null;
+                }
+            } catch (java.sql.SQLException e) {
+                // still starting
+            }
+            TimeUnit.MILLISECONDS.sleep(100); // polling the server's state
+        }
+        throw new IllegalStateException("restored cluster did not open");
+    }
+
+    private void stopRestored(Path dir) throws Exception {
+        exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                dir.toString(), "-m", "fast", "-w", "stop"));
+        deleteTree(dir);
+    }
+
+    /** Injected corruptions, each checked by re-reading the stored object through a damaging stream. */
+    private void corruptions(List<Manifest> logical) throws Exception {
+        Manifest m = logical.getLast();
+        Random random = new Random(20261122);
+        int injected = 0;
+        int detected = 0;
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            long at = (long) (random.nextDouble() * m.size());
+            int bit = random.nextInt(8);
+            boolean found = !verifyThrough(m, in -> new Damage(in, at, bit, -1, -1, -1));
+            lines.add("bit " + bit + " flipped at byte " + at + ": " + (found ? "detected" : "MISSED"));
+            injected++;
+            detected += found ? 1 : 0;
+        }
+        for (long cut : List.of(m.size() - 1, m.size() / 2)) {
+            boolean found = !verifyThrough(m, in -> new Damage(in, -1, 0, cut, -1, -1));
+            lines.add("truncated to " + cut + " bytes: " + (found ? "detected" : "MISSED"));
+            injected++;
+            detected += found ? 1 : 0;
+        }
+        if (m.parts().size() >= 3) {
+            long from = m.partSize();
+            boolean found = !verifyThrough(m, in -> new Damage(in, -1, 0, -1, from, from + m.partSize()));
+            lines.add("part 2 missing: " + (found ? "detected" : "MISSED"));
+            injected++;
+            detected += found ? 1 : 0;
+        }
+        // the object of another backup of the same database (pg_dump output differs run to run) in place of this one
+        Manifest other = logical.size() >= 2 ? logical.getFirst() : logicalBackup();
+        boolean swapped = !verify(store.open(REGION, other.objectKey()).orElseThrow(), m);
+        lines.add("object swapped for another backup of the same database: " + (swapped ? "detected" : "MISSED"));
+        injected++;
+        detected += swapped ? 1 : 0;
+        notes.addAll(lines);
+        record("corruptions detected (%)", 100.0 * detected / injected);
+        notes.add("corruptions injected: " + injected + ", detected: " + detected);
+    }
+
+    private interface Wrap {
+        InputStream wrap(InputStream in);
+    }
+
+    private boolean verifyThrough(Manifest m, Wrap wrap) throws IOException {
+        return verify(wrap.wrap(store.open(REGION, m.objectKey()).orElseThrow()), m);
+    }
+
+    private static boolean verify(InputStream in, Manifest m) throws IOException {
+        try (in) {
+            return ObjectVerifier.verify(in, m, null, n -> { }, () -> false).ok();
+        }
+    }
+
+    /** A stream that flips one bit, ends early or skips a range. */
+    private static final class Damage extends FilterInputStream {
+        private final long flipAt;
+        private final int bit;
+        private final long endAt;
+        private final long skipFrom;
+        private final long skipTo;
+        private long position;
+
+        Damage(InputStream in, long flipAt, int bit, long endAt, long skipFrom, long skipTo) {
+            super(in);
+            this.flipAt = flipAt;
+            this.bit = bit;
+            this.endAt = endAt;
+            this.skipFrom = skipFrom;
+            this.skipTo = skipTo;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (position == skipFrom) {
+                in.skipNBytes(skipTo - skipFrom);
+                position = skipTo;
+            }
+            if (endAt >= 0 && position >= endAt) {
+                return -1;
+            }
+            if (endAt >= 0) {
+                len = (int) Math.min(len, endAt - position);
+            }
+            if (skipFrom >= 0 && position < skipFrom) {
+                len = (int) Math.min(len, skipFrom - position);
+            }
+            int n = in.read(b, off, len);
+            if (n > 0 && flipAt >= position && flipAt < position + n) {
+                b[off + (int) (flipAt - position)] ^= (byte) (1 << bit);
+            }
+            if (n > 0) {
+                position += n;
+            }
+            return n;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private interface Step<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T time(String name, Step<T> step) throws Exception {
+        long t0 = System.nanoTime();
+        T result = step.run();
+        record(name, (System.nanoTime() - t0) / 1e9);
+        return result;
+    }
+
+    private double timeSeconds(Step<?> step) throws Exception {
+        long t0 = System.nanoTime();
+        step.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private void record(String name, double value) {
+        results.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        System.out.printf("  %-75s %10.2f%n", name, value);
+    }
+
+    private void sampleHeap() {
+        List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
+        while (!Thread.currentThread().isInterrupted()) {
+            if (sampling.get()) {
+                long used = pools.stream().mapToLong(p -> p.getUsage().getUsed()).sum();
+                peakHeap.accumulateAndGet(used, Math::max);
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private Map<String, Long> rowCounts(String database) throws Exception {
+        return rowCountsOn(pgPort, database);
+    }
+
+    private static Map<String, Long> rowCountsOn(int port, String database) throws Exception {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, "postgres", "");
+                Statement s = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    + "WHERE n.nspname = 'public' AND relkind IN ('r','p') ORDER BY 1")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String t : tables) {
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM public." + t)) {
+                    rs.next();
+                    counts.put(t, rs.getLong(1));
+                }
+            }
+        }
+        return counts;
+    }
+
+    private void check(Map<String, Long> expected, Map<String, Long> actual, String what) {
+        if (!expected.equals(actual)) {
+            throw new IllegalStateException(what + ": row counts differ: " + actual + " vs " + expected);
+        }
+        notes.add(what + ": row counts of " + expected.size() + " tables match the source");
+    }
+
+    private void checkpoint() throws Exception {
+        try (Connection c = databases.connect(region, "postgres"); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+        }
+    }
+
+    private static void exec(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private void report() {
+        System.out.println();
+        System.out.println("BACKUP BENCHMARK (" + Instant.now() + ", database " + db + " on 127.0.0.1:" + pgPort + ", reps " + reps
+                + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)");
+        results.forEach((name, values) -> System.out.printf("%-75s median %10.2f  all %s%n", name, median(values), values));
+        double dump = median(results.get("pg_dump -Fc > /dev/null"));
+        double ours = median(results.get("meridian logical backup -> S3"));
+        double restore = median(results.get("pg_restore -j2 from local file (fresh db)"));
+        double ourRestore = median(results.get("meridian logical restore from S3 (verify + pg_restore -j2 + swap-in)"));
+        System.out.printf("RATIOS logical backup/pg_dump->null %.2fx (goal <= 1.05); logical restore/pg_restore -j2 %.2fx (goal <= 1.1)%n",
+                ours / dump, ourRestore / restore);
+        notes.forEach(n -> System.out.println("note: " + n));
+    }
+
+    /** An output stream that drops everything. */
+    private static final class OutputDiscard extends java.io.OutputStream {
+        static final OutputDiscard INSTANCE = new OutputDiscard();
+
+        @Override
+        public void write(int b) {
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+        }
+    }
+}
