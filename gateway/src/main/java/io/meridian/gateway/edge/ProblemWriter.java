@@ -14,11 +14,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** Writes RFC 9457 problem details from filters, before any handler runs. */
 @Component
-class ProblemWriter {
+public class ProblemWriter {
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    Mono<Void> write(ServerWebExchange exchange, ProblemDetail problem) {
+    /** Writes {@code problem} as the response, unless the response is already committed. */
+    public Mono<Void> write(ServerWebExchange exchange, ProblemDetail problem) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", problem.getType().toString());
         body.put("title", problem.getTitle());
