@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
+import org.springframework.http.server.reactive.HttpHandler;
+import org.springframework.http.server.reactive.HttpHandlerDecoratorFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
@@ -22,9 +24,6 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
-import org.springframework.web.server.ServerWebExchange;
-import org.springframework.web.server.WebFilter;
-import org.springframework.web.server.WebFilterChain;
 
 import io.meridian.common.problem.ProblemTypes;
 import io.meridian.common.problem.Problems;
@@ -51,8 +50,8 @@ import reactor.netty.http.client.PrematureCloseException;
 import reactor.netty.http.server.HttpServerRequest;
 
 /**
- * The live-traffic path, as one {@link WebFilter} ahead of everything else (security, the control-API
- * routes): for a request to a routed service it finds the client, decides from the routing table in
+ * The live-traffic path, as a decorator of the whole HTTP handler, ahead of everything WebFlux does
+ * (exchange, observation, web filters, security, the control-API routes): for a request to a routed service it finds the client, decides from the routing table in
  * process, and forwards to the chosen region's upstream over a pooled Reactor Netty client, streaming
  * the response back. Requests for the control plane pass on untouched.
  *
@@ -68,7 +67,7 @@ import reactor.netty.http.server.HttpServerRequest;
  * <p>Responses carry {@code X-Meridian-Region} (the region that answered or was tried last) and
  * {@code X-Meridian-Decision} (a short id that also goes upstream and into the debug log).
  */
-public final class LiveTraffic implements WebFilter, Ordered {
+public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     private static final Logger log = LoggerFactory.getLogger(LiveTraffic.class);
 
@@ -101,7 +100,8 @@ public final class LiveTraffic implements WebFilter, Ordered {
 
     /** One forwarded request's state. */
     private final class Forward {
-        final ServerWebExchange exchange;
+        final ServerHttpRequest request;
+        final ServerHttpResponse response;
         final HttpMethod method;
         final String pathAndQuery;
         final io.netty.handler.codec.http.HttpHeaders headers;
@@ -115,10 +115,11 @@ public final class LiveTraffic implements WebFilter, Ordered {
         int attempts;
         Upstreams.@Nullable Upstream last;
 
-        Forward(ServerWebExchange exchange, HttpMethod method, String pathAndQuery, io.netty.handler.codec.http.HttpHeaders headers,
+        Forward(ServerHttpRequest request, ServerHttpResponse response, HttpMethod method, String pathAndQuery, io.netty.handler.codec.http.HttpHeaders headers,
                 byte @Nullable [] body, List<Upstreams.Upstream> candidates, String decisionId, @Nullable String cookieToSet,
                 String sessionId, @Nullable ResidencyZone zone) {
-            this.exchange = exchange;
+            this.request = request;
+            this.response = response;
             this.method = method;
             this.pathAndQuery = pathAndQuery;
             this.headers = headers;
@@ -180,58 +181,68 @@ public final class LiveTraffic implements WebFilter, Ordered {
     }
 
     @Override
-    public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
-        ServerHttpRequest request = exchange.getRequest();
-        HttpHeaders headers = request.getHeaders();
-        String path = request.getPath().value();
-        HostRouter.Match match = hosts.match(headers.get(HttpHeaders.HOST), path);
-        return switch (match.kind()) {
-            case CONTROL -> chain.filter(exchange);
-            case MALFORMED -> problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", match.host());
-            case UNKNOWN -> problem(exchange, HttpStatus.MISDIRECTED_REQUEST, UNKNOWN_HOST, "Unknown host",
-                    "This gateway serves no service at host '" + match.host() + "'");
-            case LIVE -> live(exchange, match);
+    public HttpHandler apply(HttpHandler delegate) {
+        return (request, response) -> {
+            HostRouter.Match match = hosts.match(request.getHeaders().get(HttpHeaders.HOST), request.getPath().value());
+            return switch (match.kind()) {
+                case CONTROL -> delegate.handle(request, response);
+                case MALFORMED -> problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                        match.host());
+                case UNKNOWN -> problem(request, response, HttpStatus.MISDIRECTED_REQUEST, UNKNOWN_HOST, "Unknown host",
+                        "This gateway serves no service at host '" + match.host() + "'");
+                case LIVE -> Mono.defer(() -> live(request, response, match)).onErrorResume(error -> unexpected(request, response, error));
+            };
         };
     }
 
-    private Mono<Void> live(ServerWebExchange exchange, HostRouter.Match match) {
+    /** Anything the live path did not turn into an answer itself: never a stack trace to the client. */
+    private Mono<Void> unexpected(ServerHttpRequest request, ServerHttpResponse response, Throwable error) {
+        if (error instanceof reactor.netty.channel.AbortedException || response.isCommitted()) {
+            log.debug("Live request {} {} ended early: {}", request.getMethod(), request.getPath(), error.toString());
+            return Mono.empty(); // the client went away, or the answer was already under way
+        }
+        String errorId = java.util.UUID.randomUUID().toString();
+        log.error("Unexpected failure {} on live {} {}", errorId, request.getMethod(), request.getPath(), error);
+        return problems.write(request, response, Problems.internal(errorId));
+    }
+
+    private Mono<Void> live(ServerHttpRequest request, ServerHttpResponse response, HostRouter.Match match) {
         String service = match.service();
         View view = service == null ? null : views.get(service);
         if (view == null) {
             refused.increment();
-            return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No routing table",
+            return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No routing table",
                     "The gateway has no routing table for service '" + service + "' yet; retry later");
         }
-        ServerHttpRequest request = exchange.getRequest();
         HttpHeaders headers = request.getHeaders();
         // residency: by route and by header; two different tags cannot both be honoured
         ResidencyZone zone = match.zone();
         List<String> tags = headers.get(properties.residencyHeader());
         if (tags != null && !tags.isEmpty()) {
             if (tags.size() > 1) {
-                return problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
                         properties.residencyHeader() + " may appear once");
             }
             ResidencyZone tagged = zone(tags.get(0));
             if (tagged == null) {
-                return problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
                         properties.residencyHeader() + " '" + ClientAddresses.printable(tags.get(0)) + "' is not a residency zone; one of "
                                 + ResidencyZone.names());
             }
             if (zone != null && zone != tagged) {
-                return problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.RESIDENCY_VIOLATION, "Conflicting residency",
+                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.RESIDENCY_VIOLATION, "Conflicting residency",
                         "This host keeps data in zone " + zone + " but the request is tagged for zone " + tagged);
             }
             zone = tagged;
         }
         ClientAddresses.Client client = clients.resolve(request.getRemoteAddress(), headers.get("X-Forwarded-For"));
         if (client.error() != null || client.address() == null) {
-            return problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+            return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
                     client.error() == null ? "no client address" : client.error());
         }
         long declared = headers.getContentLength();
         if (declared > maxBody) {
-            return problem(exchange, HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE, "Payload too large",
+            return problem(request, response, HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE, "Payload too large",
                     "The request body is " + declared + " bytes; at most " + maxBody + " are accepted");
         }
         // session cookie: <16 hex session id>.<region>
@@ -255,13 +266,13 @@ public final class LiveTraffic implements WebFilter, Ordered {
         String decisionId = decisionId();
         if (candidates.isEmpty()) {
             refused.increment();
-            exchange.getResponse().getHeaders().set(DECISION_HEADER, decisionId);
+            response.getHeaders().set(DECISION_HEADER, decisionId);
             if (zone != null || decision.decidedBy() == RoutingDecision.DecidedBy.RESIDENCY_REFUSAL) {
-                return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.RESIDENCY_VIOLATION, "No region in the residency zone",
+                return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.RESIDENCY_VIOLATION, "No region in the residency zone",
                         "No healthy region " + (zone != null ? "in zone " + zone : "allowed by the residency of '" + service + "'")
                                 + " can take this request, and it is never forwarded outside its zone; retry later");
             }
-            return problem(exchange, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No healthy region",
+            return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No healthy region",
                     "Service '" + service + "' has no healthy region for this client; retry later");
         }
         String cookieToSet = null;
@@ -273,7 +284,7 @@ public final class LiveTraffic implements WebFilter, Ordered {
         io.netty.handler.codec.http.HttpHeaders outgoing = outgoingHeaders(nativeRequest, client, decisionId, match);
         String pathAndQuery = nativeRequest.uri();
         if (pathAndQuery.isEmpty() || pathAndQuery.charAt(0) != '/') {
-            return problem(exchange, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", "request target must be a path");
+            return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", "request target must be a path");
         }
         if (log.isDebugEnabled()) {
             log.debug("decision {} service={} client={} country={} decidedBy={} candidates={} zone={}", decisionId, service, client.text(),
@@ -282,7 +293,7 @@ public final class LiveTraffic implements WebFilter, Ordered {
         boolean hasBody = declared > 0 || declared < 0 && headers.containsHeader(HttpHeaders.TRANSFER_ENCODING);
         String session = cookieToSet;
         if (!hasBody) {
-            return forward(new Forward(exchange, method, pathAndQuery, outgoing, null, candidates, decisionId, session, sessionId, zone));
+            return forward(new Forward(request, response, method, pathAndQuery, outgoing, null, candidates, decisionId, session, sessionId, zone));
         }
         String sid = sessionId;
         ResidencyZone z = zone;
@@ -294,8 +305,8 @@ public final class LiveTraffic implements WebFilter, Ordered {
                     return bytes;
                 })
                 .defaultIfEmpty(new byte[0])
-                .flatMap(bytes -> forward(new Forward(exchange, method, pathAndQuery, outgoing, bytes, candidates, decisionId, session, sid, z)))
-                .onErrorResume(DataBufferLimitException.class, e -> problem(exchange, HttpStatus.CONTENT_TOO_LARGE,
+                .flatMap(bytes -> forward(new Forward(request, response, method, pathAndQuery, outgoing, bytes, candidates, decisionId, session, sid, z)))
+                .onErrorResume(DataBufferLimitException.class, e -> problem(request, response, HttpStatus.CONTENT_TOO_LARGE,
                         ProblemTypes.PAYLOAD_TOO_LARGE, "Payload too large", "The request body is larger than " + maxBody + " bytes"));
     }
 
@@ -354,13 +365,13 @@ public final class LiveTraffic implements WebFilter, Ordered {
         return attempt(forward).flatMap(answer -> write(forward, answer))
                 .onErrorResume(FailureException.class, e -> {
                     Failure failure = e.failure;
-                    ServerHttpResponse response = forward.exchange.getResponse();
+                    ServerHttpResponse response = forward.response;
                     response.getHeaders().set(DECISION_HEADER, forward.decisionId);
                     if (forward.last != null) {
                         response.getHeaders().set(REGION_HEADER, forward.last.region.value());
                     }
                     String where = forward.zone == null ? "" : " in zone " + forward.zone;
-                    return problem(forward.exchange, failure.status(), forward.zone != null && failure.status() == HttpStatus.SERVICE_UNAVAILABLE
+                    return problem(forward.request, response, failure.status(), forward.zone != null && failure.status() == HttpStatus.SERVICE_UNAVAILABLE
                                     ? ProblemTypes.RESIDENCY_VIOLATION : ProblemTypes.UNAVAILABLE, "Upstream unavailable",
                             "No region" + where + " could answer (" + failure.detail() + "); tried " + forward.attempts + " of "
                                     + forward.candidates.size() + " allowed regions");
@@ -486,7 +497,7 @@ public final class LiveTraffic implements WebFilter, Ordered {
     }
 
     private Mono<Void> write(Forward forward, Answer answer) {
-        ServerHttpResponse response = forward.exchange.getResponse();
+        ServerHttpResponse response = forward.response;
         HttpClientResponse upstream = answer.response();
         response.setStatusCode(HttpStatusCode.valueOf(upstream.status().code()));
         HttpHeaders out = response.getHeaders();
@@ -503,7 +514,7 @@ public final class LiveTraffic implements WebFilter, Ordered {
         out.set(REGION_HEADER, region);
         out.set(DECISION_HEADER, forward.decisionId);
         if (forward.cookieToSet != null) {
-            String current = cookieValue(forward.exchange.getRequest().getHeaders().get(HttpHeaders.COOKIE));
+            String current = cookieValue(forward.request.getHeaders().get(HttpHeaders.COOKIE));
             String value = forward.sessionId + "." + region;
             if (!value.equals(current)) {
                 out.add(HttpHeaders.SET_COOKIE, cookieName + "=" + value + "; Path=/; HttpOnly; SameSite=Lax");
@@ -610,7 +621,8 @@ public final class LiveTraffic implements WebFilter, Ordered {
         return null;
     }
 
-    private Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, java.net.URI type, String title, String detail) {
-        return problems.write(exchange, Problems.of(status, type, title, detail));
+    private Mono<Void> problem(ServerHttpRequest request, ServerHttpResponse response, HttpStatus status, java.net.URI type, String title,
+            String detail) {
+        return problems.write(request, response, Problems.of(status, type, title, detail));
     }
 }
