@@ -40,7 +40,7 @@ import tools.jackson.databind.json.JsonMapper;
  *       over {@code BENCH_REGIONS} (comma-separated region ids), so that a gateway started with that state directory
  *       and no Kafka routes at once.</li>
  *   <li>{@code BENCH_MODE=kill}: a region killed under load. Starts one HTTP upstream per region of
- *       {@code BENCH_UPSTREAMS} ({@code region=port,...}), sends {@code BENCH_RATE} GET requests per second open-loop to
+ *       {@code BENCH_UPSTREAMS} ({@code region=port,...}), sends {@code BENCH_RATE} GET requests per second from {@code BENCH_WORKERS} paced workers (each its own keep-alive connection, like hey -q) to
  *       {@code BENCH_GATEWAY} (the gateway's default service) for {@code BENCH_ROUNDS} rounds; in each round the first
  *       region's upstream is killed (listener and connections closed) after {@code BENCH_STEADY} seconds and started
  *       again {@code BENCH_DOWN} seconds later. Reports, per round, the time from the kill to the last request the
@@ -136,8 +136,7 @@ public final class GatewayBench {
             upstreams.add(upstream);
         }
         Upstream victim = upstreams.get(0);
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
-                .executor(Executors.newFixedThreadPool(4)).build();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         URI target = URI.create(gateway);
         URI metrics = URI.create(gateway.replaceAll("/+$", "") + "/actuator/prometheus");
         HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10)).GET().build();
@@ -145,9 +144,25 @@ public final class GatewayBench {
         HttpResponse<String> first = client.send(request, HttpResponse.BodyHandlers.ofString());
         System.out.printf("gateway %s answered %d from %s%n", gateway, first.statusCode(), first.headers().firstValue("X-Meridian-Region").orElse("?"));
         long warmupEnd = System.nanoTime() + Duration.ofSeconds(Integer.parseInt(env("BENCH_WARMUP", "10"))).toNanos();
-        while (System.nanoTime() < warmupEnd) {
-            client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
-            LockSupport.parkNanos(1_000_000_000L / rate);
+        List<Thread> warming = new ArrayList<>();
+        for (int w = 0; w < (rate == 0 ? 0 : 8); w++) {
+            warming.add(Thread.ofPlatform().start(() -> {
+                HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                while (System.nanoTime() < warmupEnd) {
+                    try {
+                        own.send(request, HttpResponse.BodyHandlers.discarding());
+                    } catch (Exception e) {
+                        // warm-up only
+                    }
+                }
+            }));
+        }
+        for (Thread thread : warming) {
+            thread.join();
+        }
+        if (rate == 0) {
+            System.out.println("upstreams up; start the load generator now; rounds begin in " + env("BENCH_WARMUP", "10") + " s");
+            Thread.sleep(Math.max(0, (warmupEnd - System.nanoTime()) / 1_000_000)); // not parkNanos: it may return early
         }
 
         AtomicLong sent = new AtomicLong();
@@ -169,57 +184,76 @@ public final class GatewayBench {
                 LockSupport.parkNanos(5_000_000);
             }
         });
-        long intervalNanos = 1_000_000_000L / rate;
+        int workers = Integer.parseInt(env("BENCH_WORKERS", "20"));
+        long intervalNanos = rate == 0 ? 0 : 1_000_000_000L * workers / rate;
         long start = System.nanoTime();
-        List<long[]> kills = new ArrayList<>();
+        List<long[]> kills = java.util.Collections.synchronizedList(new ArrayList<>());
         double roundSeconds = steady + down + recover;
         long end = start + (long) (rounds * roundSeconds * 1e9);
-        long next = start;
-        int round = 0;
-        boolean killed = false;
-        while (next < end) {
-            long now = System.nanoTime();
-            if (now < next) {
-                LockSupport.parkNanos(next - now);
-                continue;
-            }
-            double inRound = (now - start) / 1e9 - round * roundSeconds;
-            if (!killed && inRound >= steady && inRound < steady + down) {
-                victim.kill();
-                kills.add(new long[] {System.nanoTime(), 0});
-                killed = true;
-            } else if (killed && inRound >= steady + down) {
-                victim.start();
-                kills.getLast()[1] = System.nanoTime();
-                killed = false;
-            }
-            if (inRound >= roundSeconds) {
-                round++;
-            }
-            sent.incrementAndGet();
-            client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
-                if (error == null && response.statusCode() == 200) {
-                    ok.incrementAndGet();
-                    byRegion.computeIfAbsent(response.headers().firstValue("X-Meridian-Region").orElse("?"), r -> new AtomicLong())
-                            .incrementAndGet();
-                } else {
-                    failed.incrementAndGet();
-                    if (failed.get() <= 5) {
-                        System.out.println("failed: " + (error != null ? error : "HTTP " + response.statusCode()));
+        // workers: each its own keep-alive connection, paced like hey -q (closed loop per worker)
+        List<Thread> threads = new ArrayList<>();
+        // BENCH_RATE=0: no load from here (an external load generator such as hey sends it); kills and polling only
+        for (int w = 0; w < (rate == 0 ? 0 : workers); w++) {
+            HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+            long offset = intervalNanos * w / workers;
+            threads.add(Thread.ofPlatform().name("load-" + w).start(() -> {
+                long next = start + offset;
+                while (next < end) {
+                    long now = System.nanoTime();
+                    if (now < next) {
+                        LockSupport.parkNanos(next - now);
+                        continue;
+                    }
+                    sent.incrementAndGet();
+                    try {
+                        HttpResponse<Void> response = own.send(request, HttpResponse.BodyHandlers.discarding());
+                        if (response.statusCode() == 200) {
+                            ok.incrementAndGet();
+                            byRegion.computeIfAbsent(response.headers().firstValue("X-Meridian-Region").orElse("?"), r -> new AtomicLong())
+                                    .incrementAndGet();
+                        } else {
+                            failed.incrementAndGet();
+                            if (failed.get() <= 5) {
+                                System.out.println("failed: HTTP " + response.statusCode());
+                            }
+                        }
+                    } catch (Exception e) {
+                        failed.incrementAndGet();
+                        if (failed.get() <= 5) {
+                            System.out.println("failed: " + e);
+                        }
+                    }
+                    next += intervalNanos;
+                    if (System.nanoTime() > next + intervalNanos * 10) {
+                        next = System.nanoTime(); // fell far behind: do not burst to catch up
                     }
                 }
-            });
-            next += intervalNanos;
+            }));
+        }
+        int round = 0;
+        while (System.nanoTime() < end) {
+            double inRound = (System.nanoTime() - start) / 1e9 - round * roundSeconds;
+            if (inRound >= roundSeconds) {
+                round++;
+                continue;
+            }
+            if (inRound >= steady && inRound < steady + down && (kills.isEmpty() || kills.size() == round)) {
+                victim.kill();
+                kills.add(new long[] {System.nanoTime(), 0});
+            } else if (inRound >= steady + down && kills.size() == round + 1 && kills.get(round)[1] == 0) {
+                victim.start();
+                kills.get(round)[1] = System.nanoTime();
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
+        for (Thread thread : threads) {
+            thread.join();
         }
         long sendingTook = System.nanoTime() - start;
-        long waitEnd = System.nanoTime() + Duration.ofSeconds(12).toNanos();
-        while (ok.get() + failed.get() < sent.get() && System.nanoTime() < waitEnd) {
-            LockSupport.parkNanos(10_000_000);
-        }
         running.set(false);
         poller.join();
-        System.out.printf("sent %d GETs in %.1f s (%.0f req/s); 200: %d; failed: %d; unanswered: %d; by region %s%n", sent.get(),
-                sendingTook / 1e9, sent.get() / (sendingTook / 1e9), ok.get(), failed.get(), sent.get() - ok.get() - failed.get(), byRegion);
+        System.out.printf("sent %d GETs in %.1f s (%.0f req/s achieved, %d asked; %d workers); 200: %d; failed: %d; by region %s%n", sent.get(),
+                sendingTook / 1e9, sent.get() / (sendingTook / 1e9), rate, rate == 0 ? 0 : workers, ok.get(), failed.get(), byRegion);
         List<Double> cutoffs = new ArrayList<>();
         for (int i = 0; i < kills.size(); i++) {
             long killedAt = kills.get(i)[0];
@@ -257,7 +291,9 @@ public final class GatewayBench {
         }
         cutoffs.sort(Double::compare);
         System.out.printf("cut-off over %d kills: min %.0f ms, median %.0f ms, max %.0f ms; failed idempotent requests: %d%n", cutoffs.size(),
-                cutoffs.getFirst(), cutoffs.get(cutoffs.size() / 2), cutoffs.getLast(), failed.get() + sent.get() - ok.get() - failed.get());
+                cutoffs.getFirst(), cutoffs.get(cutoffs.size() / 2), cutoffs.getLast(), failed.get());
+        // keep the upstreams up a while, so that an external load generator still running gets answers, not refusals
+        Thread.sleep(Duration.ofSeconds(Integer.parseInt(env("BENCH_TAIL", "10"))).toMillis());
         for (Upstream upstream : upstreams) {
             upstream.server.stop(0);
             upstream.executor.shutdownNow();

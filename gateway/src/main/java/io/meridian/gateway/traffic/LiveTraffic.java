@@ -81,7 +81,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
             HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
-            "proxy-connection");
+            "proxy-connection", HttpHeaderNames.EXPECT); // 100-continue is answered here; the body goes upstream whole
     private static final java.net.URI UNKNOWN_HOST = ProblemTypes.of("unknown-host");
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -371,6 +371,8 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
                         response.getHeaders().set(REGION_HEADER, forward.last.region.value());
                     }
                     String where = forward.zone == null ? "" : " in zone " + forward.zone;
+                    log.warn("decision {}: {} {} failed after {} attempt(s): {}", forward.decisionId, forward.method, forward.pathAndQuery,
+                            forward.attempts, failure.detail());
                     return problem(forward.request, response, failure.status(), forward.zone != null && failure.status() == HttpStatus.SERVICE_UNAVAILABLE
                                     ? ProblemTypes.RESIDENCY_VIOLATION : ProblemTypes.UNAVAILABLE, "Upstream unavailable",
                             "No region" + where + " could answer (" + failure.detail() + "); tried " + forward.attempts + " of "
