@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.meridian.common.region.RegionId;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingTable;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,8 +38,14 @@ public final class RoutingTableStore {
     private static final Logger log = LoggerFactory.getLogger(RoutingTableStore.class);
     static final String FILE = "routing-tables.json";
 
-    /** A table with its decider, built once per version. */
-    public record Entry(RoutingTable table, RoutingDecider decider) {
+    /** A table with its decider and its regions by id, built once per version. */
+    public record Entry(RoutingTable table, RoutingDecider decider, Map<RegionId, RoutingTable.RegionEntry> regions) {
+
+        static Entry of(RoutingTable table) {
+            Map<RegionId, RoutingTable.RegionEntry> byId = new HashMap<>();
+            table.regions().forEach(region -> byId.put(region.id(), region));
+            return new Entry(table, RoutingDecider.of(table), Map.copyOf(byId));
+        }
     }
 
     /** The file format: a version marker and the tables. */
@@ -89,7 +96,7 @@ public final class RoutingTableStore {
         for (RoutingTable table : tables) {
             Entry current = next.get(table.service());
             if (current == null || table.version() > current.table().version()) {
-                next.put(table.service(), new Entry(table, RoutingDecider.of(table)));
+                next.put(table.service(), Entry.of(table));
                 changed = true;
             }
         }
@@ -117,7 +124,7 @@ public final class RoutingTableStore {
             Snapshot snapshot = json.readValue(file.toFile(), Snapshot.class);
             Map<String, Entry> loaded = new HashMap<>();
             for (RoutingTable table : snapshot.tables()) {
-                loaded.put(table.service(), new Entry(table, RoutingDecider.of(table)));
+                loaded.put(table.service(), Entry.of(table));
             }
             entries = Map.copyOf(loaded);
             origin = "disk";

@@ -3,7 +3,6 @@ package io.meridian.gateway.traffic;
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,15 +84,6 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private static final java.net.URI UNKNOWN_HOST = ProblemTypes.of("unknown-host");
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    /** A routing table prepared for requests: regions by id. */
-    private record View(RoutingTableStore.Entry entry, Map<RegionId, RoutingTable.RegionEntry> regions) {
-        static View of(RoutingTableStore.Entry entry) {
-            Map<RegionId, RoutingTable.RegionEntry> byId = new HashMap<>();
-            entry.table().regions().forEach(r -> byId.put(r.id(), r));
-            return new View(entry, Map.copyOf(byId));
-        }
-    }
-
     /** Why an attempt failed, and whether the next region may be tried. */
     private record Failure(Throwable error, String detail, boolean retryable, HttpStatus status) {
     }
@@ -148,7 +138,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private final String cookiePrefix;
     private final Counter retried;
     private final Counter refused;
-    private volatile Map<String, View> views = Map.of();
+    private final RoutingTableStore tables;
 
     public LiveTraffic(TrafficProperties properties, RoutingTableStore tables, GeoIpLocator geo, Upstreams upstreams, PassiveHealth health,
             HttpClient client, ProblemWriter problems, MeterRegistry meters) {
@@ -165,14 +155,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         this.cookiePrefix = cookieName + "=";
         this.retried = meters.counter("meridian.gateway.retries");
         this.refused = meters.counter("meridian.gateway.refusals");
-        tables.onChange(this::prepare);
-        prepare(tables.all());
-    }
-
-    private void prepare(Map<String, RoutingTableStore.Entry> entries) {
-        Map<String, View> next = new HashMap<>();
-        entries.forEach((service, entry) -> next.put(service, View.of(entry)));
-        views = Map.copyOf(next);
+        this.tables = tables;
     }
 
     @Override
@@ -208,7 +191,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     private Mono<Void> live(ServerHttpRequest request, ServerHttpResponse response, HostRouter.Match match) {
         String service = match.service();
-        View view = service == null ? null : views.get(service);
+        RoutingTableStore.Entry view = service == null ? null : tables.get(service);
         if (view == null) {
             refused.increment();
             return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No routing table",
@@ -261,7 +244,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         }
         var location = geo.locate(client.address(), client.text());
         long key = RoutingDecider.clientKey(sessionId.getBytes(StandardCharsets.US_ASCII));
-        RoutingDecision decision = view.entry().decider().decide(location, key, false);
+        RoutingDecision decision = view.decider().decide(location, key, false);
         List<Upstreams.Upstream> candidates = candidates(view, decision, sessionRegion, zone);
         String decisionId = decisionId();
         if (candidates.isEmpty()) {
@@ -311,10 +294,10 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     }
 
     /** The regions to try, in order, each reachable and inside the request's zone. */
-    private List<Upstreams.Upstream> candidates(View view, RoutingDecision decision, @Nullable RegionId sessionRegion,
+    private List<Upstreams.Upstream> candidates(RoutingTableStore.Entry view, RoutingDecision decision, @Nullable RegionId sessionRegion,
             @Nullable ResidencyZone zone) {
         List<Upstreams.Upstream> out = new ArrayList<>(4);
-        RoutingTable table = view.entry().table();
+        RoutingTable table = view.table();
         if (sessionRegion != null) {
             RoutingTable.RegionEntry region = view.regions().get(sessionRegion);
             // an existing session stays while its region serves existing traffic (DRAINING included) and is allowed
