@@ -16,10 +16,20 @@ import org.springframework.util.unit.DataSize;
  * @param maxRequestSize    largest control-API request body accepted at the edge
  * @param issuer            issuer ({@code iss}) bearer tokens must carry
  * @param audience          audience ({@code aud}) bearer tokens must include
+ * @param rateLimit         per-token rate limit on the control APIs
  */
 @ConfigurationProperties("meridian.gateway")
 public record GatewayProperties(Map<String, URI> services, @DefaultValue("1MB") DataSize maxRequestSize,
-        @DefaultValue("https://meridian.local/dev") String issuer, @DefaultValue("meridian") String audience) {
+        @DefaultValue("https://meridian.local/dev") String issuer, @DefaultValue("meridian") String audience, @DefaultValue RateLimit rateLimit) {
+
+    /**
+     * Per-token rate limit on the control APIs ({@code /api/**}), a token bucket per bearer token.
+     *
+     * @param requestsPerSecond sustained requests per second per token; 0 disables the limit
+     * @param burst             requests a token may make at once before the sustained rate applies
+     */
+    public record RateLimit(@DefaultValue("50") double requestsPerSecond, @DefaultValue("100") int burst) {
+    }
 
     /** The service names the control-API routes need. */
     public static final Set<String> REQUIRED = Set.of("region", "routing", "replication", "failover", "backup");

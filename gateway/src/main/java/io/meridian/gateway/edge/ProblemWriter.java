@@ -6,6 +6,8 @@ import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 
@@ -14,21 +16,26 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** Writes RFC 9457 problem details from filters, before any handler runs. */
 @Component
-class ProblemWriter {
+public class ProblemWriter {
 
     private final JsonMapper json = JsonMapper.builder().build();
 
-    Mono<Void> write(ServerWebExchange exchange, ProblemDetail problem) {
+    /** Writes {@code problem} as the response, unless the response is already committed. */
+    public Mono<Void> write(ServerWebExchange exchange, ProblemDetail problem) {
+        return write(exchange.getRequest(), exchange.getResponse(), problem);
+    }
+
+    /** Writes {@code problem} as {@code response} to {@code request}, unless the response is already committed. */
+    public Mono<Void> write(ServerHttpRequest request, ServerHttpResponse response, ProblemDetail problem) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", problem.getType().toString());
         body.put("title", problem.getTitle());
         body.put("status", problem.getStatus());
         body.put("detail", problem.getDetail());
-        body.put("instance", exchange.getRequest().getPath().value());
+        body.put("instance", request.getPath().value());
         if (problem.getProperties() != null) {
             body.putAll(problem.getProperties());
         }
-        var response = exchange.getResponse();
         if (response.isCommitted()) {
             return Mono.empty();
         }

@@ -41,6 +41,6 @@ class RequestSizeLimit implements WebFilter, Ordered {
 
     @Override
     public int getOrder() {
-        return Ordered.HIGHEST_PRECEDENCE;
+        return Ordered.HIGHEST_PRECEDENCE + 1; // after live traffic, which has its own body limit
     }
 }

@@ -1,0 +1,101 @@
+package io.meridian.gateway.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+import io.meridian.common.region.ResidencyZone;
+
+/**
+ * Live traffic: which hosts carry which routed service, where each region's upstream is, whom to
+ * trust for the client address, and how failures are handled.
+ *
+ * @param routes             host names of routed services; a request whose {@code Host} is one of them is live traffic
+ * @param defaultService     the routed service for requests to the gateway's own address (an IP literal, {@code localhost}
+ *                           or a {@code control-hosts} name) outside the control paths; none by default
+ * @param controlHosts       host names that reach the control-plane front door besides IP literals and {@code localhost}
+ * @param upstreams          base URL of each region's upstream ({@code http://10.1.0.7:8080}), by region id; a region
+ *                           without one is reached at its first table address on {@code upstream-port}
+ * @param upstreamPort       port used with a region's table address when {@code upstreams} has no entry for it
+ * @param trustedProxies     addresses and CIDR blocks ({@code 10.0.0.0/8}, {@code ::1}) whose {@code X-Forwarded-For}
+ *                           entries are believed; the client is the rightmost address not in this list
+ * @param residencyHeader    request header that tags a request for a residency zone ({@code EU}); never forwarded outside it
+ * @param stickyCookie       cookie that keeps a session in its region; empty disables stickiness
+ * @param connectTimeout     how long to wait for a TCP connection to an upstream before trying the next region
+ * @param responseTimeout    how long to wait for an upstream's response before giving up (and, for idempotent
+ *                           methods, trying the next region)
+ * @param maxBodySize        largest request body accepted for live traffic (413 beyond it, declared or streamed)
+ * @param maxConnections     connection pool size per upstream
+ * @param stateDirectory     where the last known good routing tables are kept
+ * @param geoipDatabase      MaxMind City database for client locations; missing: every client gets the default location
+ * @param defaultCountry     country assumed for private, unknown and malformed client addresses
+ * @param defaultLatitude    latitude assumed for them
+ * @param defaultLongitude   longitude assumed for them
+ * @param breaker            the circuit breaker each region's upstream gets
+ * @param outliers           passive health (outlier detection) published to the control plane
+ */
+@ConfigurationProperties("meridian.gateway.traffic")
+public record TrafficProperties(@Nullable List<Route> routes, @Nullable String defaultService, @Nullable List<String> controlHosts,
+        @Nullable Map<String, URI> upstreams, @DefaultValue("80") int upstreamPort, @Nullable List<String> trustedProxies,
+        @DefaultValue("X-Meridian-Residency") String residencyHeader, @DefaultValue("meridian-session") String stickyCookie,
+        @DefaultValue("1s") Duration connectTimeout, @DefaultValue("10s") Duration responseTimeout,
+        @DefaultValue("10MB") DataSize maxBodySize, @DefaultValue("1000") int maxConnections, Path stateDirectory,
+        @Nullable Path geoipDatabase, @DefaultValue("US") String defaultCountry, @DefaultValue("39.04") double defaultLatitude,
+        @DefaultValue("-77.49") double defaultLongitude, @DefaultValue Breaker breaker, @DefaultValue Outliers outliers) {
+
+    public TrafficProperties {
+        routes = routes == null ? List.of() : List.copyOf(routes);
+        controlHosts = controlHosts == null ? List.of() : List.copyOf(controlHosts);
+        upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
+        trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+        if (defaultService != null && defaultService.isBlank()) {
+            defaultService = null;
+        }
+        upstreams.forEach((region, uri) -> {
+            if (!uri.isAbsolute() || uri.getHost() == null || !"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("meridian.gateway.traffic.upstreams." + region + " must be an absolute http(s) URL");
+            }
+        });
+    }
+
+    /**
+     * A host carrying a routed service.
+     *
+     * @param host    the host name (without port), matched case-insensitively
+     * @param service the routed service (its routing table's name)
+     * @param zone    residency zone every request to this host is tagged for; requests never leave it
+     */
+    public record Route(String host, String service, @Nullable ResidencyZone zone) {
+    }
+
+    /**
+     * The circuit breaker of each region's upstream (resilience4j, count-based window).
+     *
+     * @param failureRateThreshold percentage of failed calls in the window that opens the circuit
+     * @param slidingWindowSize    calls the failure rate is computed over
+     * @param minimumCalls         calls needed before the rate counts
+     * @param waitInOpenState      how long an open circuit sends nothing before letting trial calls through
+     * @param halfOpenCalls        trial calls in the half-open state; all must succeed to close again
+     */
+    public record Breaker(@DefaultValue("50") float failureRateThreshold, @DefaultValue("20") int slidingWindowSize,
+            @DefaultValue("5") int minimumCalls, @DefaultValue("5s") Duration waitInOpenState, @DefaultValue("3") int halfOpenCalls) {
+    }
+
+    /**
+     * Passive health observations from live traffic, in the manner of Envoy's outlier detection.
+     *
+     * @param consecutiveFailures failures in a row (connect errors, timeouts, 5xx) after which the region is reported unhealthy
+     * @param interval            how often each region's traffic summary is published
+     * @param observer            the observer name in published observations ({@code gateway@eu-west-1})
+     */
+    public record Outliers(@DefaultValue("5") int consecutiveFailures, @DefaultValue("10s") Duration interval,
+            @DefaultValue("gateway") String observer) {
+    }
+}
