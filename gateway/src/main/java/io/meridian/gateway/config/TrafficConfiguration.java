@@ -7,7 +7,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import io.meridian.gateway.edge.ProblemWriter;
-import io.meridian.gateway.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 import io.meridian.gateway.table.RoutingTableConsumer;
 import io.meridian.gateway.table.RoutingTableStore;
 import io.meridian.gateway.traffic.LiveTraffic;
@@ -37,7 +37,7 @@ class TrafficConfiguration {
 
     @Bean(destroyMethod = "close")
     GeoIpLocator gatewayGeoIp(TrafficProperties properties) {
-        return GeoIpLocator.open(properties.geoipDatabase(),
+        return GeoIpLocator.openCompiled(properties.geoipDatabase(),
                 new GeoIpLocator.Place(properties.defaultCountry(), properties.defaultLatitude(), properties.defaultLongitude()), 1 << 16);
     }
 

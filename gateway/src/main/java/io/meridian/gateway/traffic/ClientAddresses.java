@@ -6,7 +6,7 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
-import io.meridian.gateway.geo.IpLiterals;
+import io.meridian.common.geo.IpLiterals;
 
 /**
  * Finds the client address of a request: the connection's peer, unless the peer is a trusted proxy, in

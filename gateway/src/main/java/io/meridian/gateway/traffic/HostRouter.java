@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 
 import io.meridian.common.region.ResidencyZone;
 import io.meridian.gateway.config.TrafficProperties;
-import io.meridian.gateway.geo.IpLiterals;
+import io.meridian.common.geo.IpLiterals;
 
 /**
  * Tells live traffic from the control-plane front door by the {@code Host} header: a configured route

@@ -33,7 +33,7 @@ import io.meridian.common.routing.RoutingDecision;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.gateway.config.TrafficProperties;
 import io.meridian.gateway.edge.ProblemWriter;
-import io.meridian.gateway.geo.GeoIpLocator;
+import io.meridian.common.geo.GeoIpLocator;
 import io.meridian.gateway.table.RoutingTableStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -16,7 +16,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.meridian.common.region.RegionId;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.gateway.config.TrafficProperties;
-import io.meridian.gateway.geo.IpLiterals;
+import io.meridian.common.geo.IpLiterals;
 
 /**
  * Each region's upstream: its base URL, its circuit breaker (one per region, resilience4j) and the

@@ -595,6 +595,10 @@ public final class StackUp {
         env.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
         env.put("AWS_REGION", "us-east-1");
         env.put("KUBECONFIG", home.kubeconfig().toString());
+        env.put("MERIDIAN_HOME", home.dataDir().toString());
+        if (service == Services.GATEWAY) {
+            command.addAll(liveTrafficArguments());
+        }
         if (service == Services.FAILOVER) {
             // the service's local-stack profile manages the us-east-1 primary and its us-west-2 standby, whose
             // data directories it finds under MERIDIAN_HOME (to fence and re-seed them through their host)
@@ -602,7 +606,6 @@ public final class StackUp {
             // only the two database observers count: the gateway's passive observations see the sample apps, which
             // may answer while the database behind them is gone (see docs/runbooks/failover.md)
             command.add("--meridian.failover.quorum.accept=failover-");
-            env.put("MERIDIAN_HOME", home.dataDir().toString());
         }
         String url = "http://127.0.0.1:" + port;
         startChild(name, service == Services.GATEWAY ? Kind.GATEWAY : Kind.SERVICE, null, port, url,
@@ -674,6 +677,30 @@ public final class StackUp {
                 return;
             }
         }
+    }
+
+    /**
+     * The gateway's live traffic in the stack: the seeded routing policies' services by host name (requests to the
+     * gateway's own address go to {@code sample}), each region's sample app as its upstream.
+     */
+    private List<String> liveTrafficArguments() {
+        List<String> args = new ArrayList<>();
+        int i = 0;
+        for (JsonNode policy : RegionSeeds.routingPolicies()) {
+            String service = policy.path("service").asString();
+            String prefix = "--meridian.gateway.traffic.routes[" + i++ + "].";
+            args.add(prefix + "host=" + service + ".localhost");
+            args.add(prefix + "service=" + service);
+            JsonNode zones = policy.path("residencyZones");
+            if (zones.size() == 1) {
+                args.add(prefix + "zone=" + zones.get(0).asString());
+            }
+        }
+        args.add("--meridian.gateway.traffic.default-service=sample");
+        for (RegionSeeds.Seed seed : seeds) {
+            args.add("--meridian.gateway.traffic.upstreams." + seed.id() + "=http://127.0.0.1:" + seed.appPort());
+        }
+        return args;
     }
 
     /** Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. */

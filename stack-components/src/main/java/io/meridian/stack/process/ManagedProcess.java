@@ -190,6 +190,21 @@ public final class ManagedProcess {
     }
 
     /**
+     * Gives the JDK a moment to collect the exit status of a process that is seen gone: the pid may be gone
+     * before {@link Process} has reaped it, and the exit code would then be missing from the report.
+     */
+    private void awaitExitStatus() {
+        Process p = process;
+        if (p != null) {
+            try {
+                p.waitFor(2, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
      * Stops the process: SIGTERM, then SIGKILL if it still runs after {@code grace}; removes the pid
      * file. Does nothing to a process that has already exited (but still removes the pid file).
      *
@@ -280,6 +295,7 @@ public final class ManagedProcess {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()) {
             while (true) {
                 if (!isAlive()) {
+                    awaitExitStatus();
                     OptionalLong code = exitCode();
                     throw new IllegalStateException(name + " (pid " + pid + ") exited"
                             + (code.isPresent() ? " with code " + code.getAsLong() : "") + " before " + url
