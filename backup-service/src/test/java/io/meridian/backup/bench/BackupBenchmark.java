@@ -1,4 +1,4 @@
-package io.meridian.benchmarks.backup;
+package io.meridian.backup.bench;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
