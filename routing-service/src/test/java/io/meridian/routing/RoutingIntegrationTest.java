@@ -3,7 +3,7 @@ package io.meridian.routing;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import io.meridian.routing.geo.GeoIpDatabase;
+import io.meridian.testsupport.GeoIpDatabase;
 import io.meridian.stack.Ports;
 import io.meridian.testsupport.ServiceIntegrationTest;
 

@@ -13,6 +13,7 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
+import io.meridian.support.tx.AfterCommit;
 import io.meridian.common.problem.InvalidFieldException;
 import io.meridian.common.problem.MeridianException;
 import io.meridian.common.problem.ProblemTypes;

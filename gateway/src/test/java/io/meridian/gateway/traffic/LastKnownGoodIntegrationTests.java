@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import io.meridian.testsupport.GeoIpDatabase;
 import io.meridian.common.region.RegionStatus;
 import io.meridian.common.region.ResidencyZone;
 import io.meridian.gateway.GatewayApplication;

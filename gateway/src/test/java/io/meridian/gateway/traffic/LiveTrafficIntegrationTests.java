@@ -38,6 +38,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import io.cloudevents.CloudEvent;
 import io.cloudevents.kafka.CloudEventDeserializer;
+import io.meridian.testsupport.GeoIpDatabase;
 import io.meridian.common.events.EventTypes;
 import io.meridian.common.events.MeridianEvents;
 import io.meridian.common.events.Topics;

@@ -16,9 +16,8 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
-import org.springframework.transaction.support.TransactionSynchronization;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 
+import io.meridian.support.tx.AfterCommit;
 import io.meridian.common.events.EventTypes;
 import io.meridian.common.problem.MeridianException;
 import io.meridian.common.problem.ProblemTypes;
@@ -254,16 +253,7 @@ public class Deployments {
     }
 
     private void wakeAfterCommit() {
-        if (TransactionSynchronizationManager.isSynchronizationActive()) {
-            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-                @Override
-                public void afterCommit() {
-                    executor.wake();
-                }
-            });
-        } else {
-            executor.wake();
-        }
+        AfterCommit.run(executor::wake);
     }
 
     private static String actor() {

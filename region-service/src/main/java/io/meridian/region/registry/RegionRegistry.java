@@ -11,6 +11,7 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
+import io.meridian.support.tx.AfterCommit;
 import io.meridian.common.events.EventTypes;
 import io.meridian.common.events.MeridianEvents;
 import io.meridian.common.events.Topics;

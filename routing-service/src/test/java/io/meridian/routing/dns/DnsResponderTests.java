@@ -34,7 +34,7 @@ import io.meridian.common.region.ResidencyZone;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.common.routing.RuleType;
-import io.meridian.routing.geo.GeoIpDatabase;
+import io.meridian.testsupport.GeoIpDatabase;
 import io.meridian.common.geo.GeoIpLocator;
 
 /** The responder on its own, fed wire bytes; the real servers over UDP and TCP are in the integration tests. */

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import com.maxmind.geoip2.DatabaseReader;
 
+import io.meridian.testsupport.GeoIpDatabase;
 import io.meridian.common.geo.GeoIpLocator;
 import io.meridian.common.geo.IpLiterals;
 import io.meridian.common.geo.Ipv4Places;

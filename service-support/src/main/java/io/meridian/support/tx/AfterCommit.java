@@ -1,15 +1,16 @@
-package io.meridian.region.registry;
+package io.meridian.support.tx;
 
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
-/** Runs work after the surrounding transaction commits (at once when there is none). */
-final class AfterCommit {
+/** Runs work after the surrounding transaction commits (at once when there is none): events go out only for committed changes. */
+public final class AfterCommit {
 
     private AfterCommit() {
     }
 
-    static void run(Runnable work) {
+    /** Runs {@code work} after the current transaction commits, or now without one. */
+    public static void run(Runnable work) {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {
             work.run();
             return;

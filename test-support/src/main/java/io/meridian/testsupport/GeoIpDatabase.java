@@ -1,4 +1,4 @@
-package io.meridian.gateway.traffic;
+package io.meridian.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
