@@ -30,6 +30,7 @@ import io.meridian.common.region.RegionStatus;
 import io.meridian.common.region.ResidencyZone;
 import io.meridian.common.routing.RoutingTable;
 import io.meridian.common.routing.RuleType;
+import io.meridian.stack.Waits;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -162,7 +163,7 @@ public final class GatewayBench {
         }
         if (rate == 0) {
             System.out.println("upstreams up; start the load generator now; rounds begin in " + env("BENCH_WARMUP", "10") + " s");
-            Thread.sleep(Math.max(0, (warmupEnd - System.nanoTime()) / 1_000_000)); // not parkNanos: it may return early
+            Waits.pause(Duration.ofNanos(Math.max(0, warmupEnd - System.nanoTime()))); // until the warm-up ends (parks until due)
         }
 
         AtomicLong sent = new AtomicLong();
@@ -293,7 +294,7 @@ public final class GatewayBench {
         System.out.printf("cut-off over %d kills: min %.0f ms, median %.0f ms, max %.0f ms; failed idempotent requests: %d%n", cutoffs.size(),
                 cutoffs.getFirst(), cutoffs.get(cutoffs.size() / 2), cutoffs.getLast(), failed.get());
         // keep the upstreams up a while, so that an external load generator still running gets answers, not refusals
-        Thread.sleep(Duration.ofSeconds(Integer.parseInt(env("BENCH_TAIL", "10"))).toMillis());
+        Waits.pause(Duration.ofSeconds(Integer.parseInt(env("BENCH_TAIL", "10")))); // the measured tail after the kill
         for (Upstream upstream : upstreams) {
             upstream.server.stop(0);
             upstream.executor.shutdownNow();

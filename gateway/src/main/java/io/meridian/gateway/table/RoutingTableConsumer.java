@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -47,6 +48,7 @@ public final class RoutingTableConsumer implements SmartLifecycle {
     private final RoutingTableStore store;
     private final AtomicLong applied = new AtomicLong();
     private volatile boolean running;
+    private static final Duration RECONNECT_BACKOFF = Duration.ofSeconds(1);
     private volatile @Nullable KafkaConsumer<String, CloudEvent> consumer;
     private volatile long lastContactMillis;
     private @Nullable Thread thread;
@@ -91,6 +93,7 @@ public final class RoutingTableConsumer implements SmartLifecycle {
         }
         Thread t = thread;
         if (t != null) {
+            LockSupport.unpark(t); // out of a reconnect back-off at once
             try {
                 t.join(5000);
             } catch (InterruptedException e) {
@@ -178,13 +181,9 @@ public final class RoutingTableConsumer implements SmartLifecycle {
         }
     }
 
+    /** Back-off between reconnect attempts, on the consumer's own thread; {@link #stop()} cuts it short. */
     private void pause() {
-        try {
-            Thread.sleep(1000); // back-off on the consumer's own thread between reconnect attempts
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
+        LockSupport.parkNanos(this, RECONNECT_BACKOFF.toNanos());
     }
 
     private static Deserializer<CloudEvent> tombstoneAware() {
