@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -15,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import com.sun.net.httpserver.HttpServer;
+
 import io.meridian.common.failover.FailoverEvent;
+import io.meridian.stack.Ports;
 import io.meridian.stack.postgres.PostgresCluster;
 import io.meridian.testsupport.ApiClient;
 import io.meridian.testsupport.ServiceIntegrationTest;
@@ -189,6 +193,38 @@ class FailoverIntegrationTests extends ServiceIntegrationTest {
             assertThat(history).extracting(d -> d.get("code").asString()).contains("OBSERVERS_DISAGREE", "AWAITING_QUORUM");
         } finally {
             api.remove("split");
+        }
+    }
+
+    @Test
+    void eachRegionsApplicationHealthIsProbedAndReportedBesideItsDatabaseWithoutDecidingAFailover() throws Exception {
+        FailoverApi api = api();
+        HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        app.createContext("/health", exchange -> {
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        app.start();
+        int nothingListens = Ports.freePort();
+        try (PgCluster pg = PgCluster.start("app", "us-app-1", "us-app-2")) {
+            api.register(pg, pg.registration(null, Map.of(), Map.of(), Map.of(
+                    "us-app-1", "http://127.0.0.1:" + app.getAddress().getPort() + "/health",
+                    "us-app-2", "http://127.0.0.1:" + nothingListens + "/health")));
+            await().atMost(FailoverApi.PATIENCE).untilAsserted(() -> {
+                JsonNode up = api.member("app", "us-app-1").path("probe").path("app");
+                JsonNode down = api.member("app", "us-app-2").path("probe").path("app");
+                assertThat(up.path("up").asBoolean()).as(up.toString()).isTrue();
+                assertThat(up.path("status").asInt()).isEqualTo(200);
+                assertThat(down.path("up").asBoolean()).as(down.toString()).isFalse();
+                assertThat(down.path("status").asInt()).isZero();
+                assertThat(api.member("app", "us-app-2").path("probe").path("detail").asString()).contains("app down");
+            });
+            // an application that is down is reported, not failed over: the databases are healthy
+            assertThat(api.decision("app")).isEqualTo("HEALTHY");
+            assertThat(api.operations("app")).isEmpty();
+        } finally {
+            app.stop(0);
+            api.remove("app");
         }
     }
 

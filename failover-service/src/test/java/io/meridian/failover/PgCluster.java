@@ -68,6 +68,11 @@ final class PgCluster implements AutoCloseable {
 
     /** The body that registers this cluster with failover-service; {@code urls} overrides members' JDBC URLs. */
     String registration(Long maxLagBytes, Map<String, String> zones, Map<String, String> urls) {
+        return registration(maxLagBytes, zones, urls, Map.of());
+    }
+
+    /** The same, with {@code appHealthUrls}: each region's application health endpoint. */
+    String registration(Long maxLagBytes, Map<String, String> zones, Map<String, String> urls, Map<String, String> appHealthUrls) {
         List<Map<String, Object>> members = new ArrayList<>();
         members().forEach((region, pg) -> {
             Map<String, Object> member = new LinkedHashMap<>();
@@ -76,6 +81,9 @@ final class PgCluster implements AutoCloseable {
             member.put("jdbcUrl", urls.getOrDefault(region, pg.jdbcUrl("app")));
             member.put("role", pg == primary ? "PRIMARY" : "STANDBY");
             member.put("dataDir", pg.dataDir().toString());
+            if (appHealthUrls.containsKey(region)) {
+                member.put("appHealthUrl", appHealthUrls.get(region));
+            }
             members.add(member);
         });
         Map<String, Object> body = new LinkedHashMap<>();

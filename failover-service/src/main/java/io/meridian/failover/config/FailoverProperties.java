@@ -193,8 +193,10 @@ public record FailoverProperties(
      * @param role    its role when the cluster is first stored: PRIMARY or STANDBY
      * @param dataDir its data directory, for the local host adapter (fencing by kill, re-seeding, drills); a
      *                production adapter addresses the host or instance instead
+     * @param appHealthUrl the region's application health endpoint, probed and reported beside the database
      */
-    public record Member(RegionId region, ResidencyZone zone, String jdbcUrl, String role, @Nullable Path dataDir) {
+    public record Member(RegionId region, ResidencyZone zone, String jdbcUrl, String role, @Nullable Path dataDir,
+            @Nullable String appHealthUrl) {
     }
 
     private static void requirePositive(String name, Duration value) {

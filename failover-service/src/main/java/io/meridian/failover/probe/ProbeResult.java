@@ -24,5 +24,16 @@ import io.meridian.failover.topology.MemberRole;
  * @param state         what the database reported, if it answered
  */
 public record ProbeResult(String cluster, RegionId region, MemberRole role, long sequence, Instant at, ObserverBook.Health health,
-        double latencyMillis, String detail, ManagedDatabases.@Nullable State state) {
+        double latencyMillis, String detail, ManagedDatabases.@Nullable State state, @Nullable AppHealth app) {
+
+    /**
+     * What the region's application health endpoint answered in the same round (when the member names one).
+     *
+     * @param up            whether it answered 2xx in time
+     * @param status        the HTTP status, 0 when there was no answer
+     * @param latencyMillis how long it took
+     * @param detail        the status line or the error
+     */
+    public record AppHealth(boolean up, int status, double latencyMillis, String detail) {
+    }
 }

@@ -1,6 +1,9 @@
 package io.meridian.failover.probe;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,6 +70,7 @@ public class Prober implements SmartLifecycle {
     private volatile boolean running;
     private ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     /** Publishing waits for Kafka metadata when the broker is away; it must never hold up probing. */
     private final java.util.concurrent.ThreadPoolExecutor publisher = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
             new java.util.concurrent.ArrayBlockingQueue<>(1000), Thread.ofPlatform().name("failover-observations").daemon().factory(),
@@ -173,16 +177,44 @@ public class Prober implements SmartLifecycle {
             detail = "probe failed: " + e;
         }
         double latency = (System.nanoTime() - t0) / 1e6;
+        ProbeResult.AppHealth app = member.appHealthUrl() == null ? null : probeApp(member);
         Timer.builder("meridian.failover.probe").tag("region", member.region().value()).tag("outcome", health.name().toLowerCase(java.util.Locale.ROOT))
                 .register(meters).record(Duration.ofNanos(System.nanoTime() - t0));
         String text = health.name().toLowerCase(java.util.Locale.ROOT) + ": " + detail + " (database of " + member.region() + ", "
-                + member.role() + " in " + cluster + ")";
-        ProbeResult result = new ProbeResult(cluster, member.region(), member.role(), seq, at, health, latency, text, state);
+                + member.role() + " in " + cluster + ")" + (app == null ? "" : "; app " + (app.up() ? "up" : "down") + ": " + app.detail());
+        ProbeResult result = new ProbeResult(cluster, member.region(), member.role(), seq, at, health, latency, text, state, app);
         if (!book.record(result)) {
             return;
         }
         observers.record(member.region(), properties.observer(), health, at, text);
         publish(new HealthObservation(member.region(), properties.observer(), health == ObserverBook.Health.UP, latency, at, text));
+    }
+
+    /**
+     * The region's application health endpoint, within the probe timeout. Reported beside the database's health,
+     * never instead of it: failover acts on the database, and an application that is down for its own reasons is not
+     * mended by promoting a standby.
+     */
+    private ProbeResult.AppHealth probeApp(ClusterMember member) {
+        long t0 = System.nanoTime();
+        int status = 0;
+        String detail;
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(member.appHealthUrl()))
+                    .timeout(properties.probe().timeout()).GET().build(), HttpResponse.BodyHandlers.discarding());
+            status = response.statusCode();
+            detail = "HTTP " + status;
+        } catch (java.io.IOException e) {
+            detail = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            detail = "interrupted";
+        }
+        double millis = (System.nanoTime() - t0) / 1e6;
+        boolean up = status / 100 == 2;
+        Timer.builder("meridian.failover.app-probe").tag("region", member.region().value()).tag("outcome", up ? "up" : "down")
+                .register(meters).record(Duration.ofNanos(System.nanoTime() - t0));
+        return new ProbeResult.AppHealth(up, status, millis, detail + String.format(java.util.Locale.ROOT, " in %.1f ms", millis));
     }
 
     private void publish(HealthObservation observation) {

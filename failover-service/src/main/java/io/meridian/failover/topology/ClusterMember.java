@@ -16,9 +16,14 @@ import io.meridian.common.region.ResidencyZone;
  * @param jdbcUrl how probes and actions reach it ({@code jdbc:postgresql://host:port/db})
  * @param role    what it currently is
  * @param dataDir its data directory, for the local host adapter; empty for members a production adapter manages
+ * @param appHealthUrl the region's application health endpoint ({@code http://.../health}), probed beside the database
+ *                and reported with it; empty: not probed. It informs, it does not decide: a database failover does not
+ *                mend an application that is down for its own reasons.
  */
-public record ClusterMember(RegionId region, ResidencyZone zone, String jdbcUrl, MemberRole role, @Nullable String dataDir) {
+public record ClusterMember(RegionId region, ResidencyZone zone, String jdbcUrl, MemberRole role, @Nullable String dataDir,
+        @Nullable String appHealthUrl) {
 
+    private static final Pattern APP_URL = Pattern.compile("https?://[^\\s/?#]+(/[^\\s]*)?");
     private static final Pattern JDBC = Pattern.compile("jdbc:postgresql://([^\\s/?#:]+)(:([0-9]{1,5}))?/([A-Za-z0-9_-]+)(\\?[^\\s]*)?");
 
     public ClusterMember {
@@ -37,11 +42,19 @@ public record ClusterMember(RegionId region, ResidencyZone zone, String jdbcUrl,
         if (dataDir != null && (dataDir.isBlank() || !dataDir.startsWith("/"))) {
             throw new InvalidFieldException("dataDir", "must be an absolute path when present");
         }
+        if (appHealthUrl != null && !APP_URL.matcher(appHealthUrl).matches()) {
+            throw new InvalidFieldException("appHealthUrl", "must be an http(s) URL when present");
+        }
+    }
+
+    /** A member whose application health is not probed. */
+    public ClusterMember(RegionId region, ResidencyZone zone, String jdbcUrl, MemberRole role, @Nullable String dataDir) {
+        this(region, zone, jdbcUrl, role, dataDir, null);
     }
 
     /** This member in another role. */
     public ClusterMember withRole(MemberRole next) {
-        return new ClusterMember(region, zone, jdbcUrl, next, dataDir);
+        return new ClusterMember(region, zone, jdbcUrl, next, dataDir, appHealthUrl);
     }
 
     /** The TCP port of its JDBC URL (5432 when it names none). */

@@ -84,7 +84,7 @@ public class Topology {
             List<ClusterMember> members = new ArrayList<>();
             for (FailoverProperties.Member m : entry.getValue().members()) {
                 members.add(new ClusterMember(m.region(), m.zone(), m.jdbcUrl(), MemberRole.valueOf(m.role().toUpperCase(java.util.Locale.ROOT)),
-                        m.dataDir() == null ? null : m.dataDir().toAbsolutePath().normalize().toString()));
+                        m.dataDir() == null ? null : m.dataDir().toAbsolutePath().normalize().toString(), m.appHealthUrl()));
             }
             Cluster cluster = new Cluster(entry.getKey(), members, entry.getValue().maxLagBytes(), entry.getValue().synchronous());
             requireOnePrimary(cluster);
