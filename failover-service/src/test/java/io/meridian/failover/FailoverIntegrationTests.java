@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -19,6 +21,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import com.sun.net.httpserver.HttpServer;
 
 import io.meridian.common.failover.FailoverEvent;
+import io.meridian.stack.Jdk;
 import io.meridian.stack.Ports;
 import io.meridian.stack.postgres.PostgresCluster;
 import io.meridian.testsupport.ApiClient;
@@ -225,6 +228,62 @@ class FailoverIntegrationTests extends ServiceIntegrationTest {
         } finally {
             app.stop(0);
             api.remove("app");
+        }
+    }
+
+    @Test
+    void drillsFreezeThawAndKillARegionsApplicationWithoutFailingItsDatabaseOver() throws Exception {
+        FailoverApi api = api();
+        int port = Ports.freePort();
+        Path dir = Files.createTempDirectory("meridian-app-");
+        Path source = dir.resolve("HealthApp.java");
+        // the region's application in a process of its own, so that the drill can signal it
+        Files.writeString(source, """
+                import com.sun.net.httpserver.HttpServer;
+                import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+                public class HealthApp {
+                    public static void main(String[] args) throws Exception {
+                        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0])), 0);
+                        server.createContext("/health", exchange -> { exchange.sendResponseHeaders(200, -1); exchange.close(); });
+                        server.start();
+                    }
+                }
+                """);
+        Process app = new ProcessBuilder(Jdk.javaExecutable().toString(), source.toString(), Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();
+        try (PgCluster pg = PgCluster.start("appdrill", "us-appd-1", "us-appd-2")) {
+            api.register(pg, pg.registration(null, Map.of(), Map.of(), Map.of("us-appd-1", "http://127.0.0.1:" + port + "/health")));
+            await().atMost(FailoverApi.PATIENCE).until(() -> api.member("appdrill", "us-appd-1").path("probe").path("app").path("up").asBoolean());
+
+            ApiClient.Response frozen = api.http.send("POST", "/api/v1/failover/drills", TestTokens.admin(),
+                    "{\"region\": \"us-appd-1\", \"action\": \"FREEZE\", \"target\": \"APP\", \"reason\": \"gray app\"}");
+            assertThat(frozen.status()).as(frozen.body()).isEqualTo(201);
+            assertThat(frozen.json().get("target").asString()).isEqualTo("APP");
+            await().atMost(FailoverApi.PATIENCE).until(() -> !api.member("appdrill", "us-appd-1").path("probe").path("app").path("up").asBoolean(true));
+            assertThat(app.isAlive()).isTrue();
+
+            api.http.send("POST", "/api/v1/failover/drills", TestTokens.admin(),
+                    "{\"region\": \"us-appd-1\", \"action\": \"THAW\", \"target\": \"APP\", \"reason\": \"resume\"}");
+            await().atMost(FailoverApi.PATIENCE).until(() -> api.member("appdrill", "us-appd-1").path("probe").path("app").path("up").asBoolean());
+
+            ApiClient.Response killed = api.http.send("POST", "/api/v1/failover/drills", TestTokens.admin(),
+                    "{\"region\": \"us-appd-1\", \"action\": \"KILL\", \"target\": \"APP\", \"reason\": \"crash\"}");
+            assertThat(killed.status()).as(killed.body()).isEqualTo(201);
+            await().atMost(FailoverApi.PATIENCE).until(() -> !app.isAlive());
+            // the application's faults are reported, never a reason to fail the healthy database over
+            assertThat(api.decision("appdrill")).isEqualTo("HEALTHY");
+            assertThat(api.operations("appdrill")).isEmpty();
+            assertThat(pg.primary.inRecovery()).isFalse();
+            // a member without an application endpoint cannot take an APP drill
+            ApiClient.Response refused = api.http.send("POST", "/api/v1/failover/drills", TestTokens.admin(),
+                    "{\"region\": \"us-appd-2\", \"action\": \"KILL\", \"target\": \"APP\", \"reason\": \"none\"}");
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.body()).contains("target");
+        } finally {
+            app.destroyForcibly();
+            api.remove("appdrill");
         }
     }
 

@@ -167,10 +167,11 @@ class FailoverController {
 
     @PostMapping("/drills")
     @PreAuthorize("hasRole('admin')")
-    @io.swagger.v3.oas.annotations.Operation(summary = "Inject a fault into a region's database in the local stack: KILL (SIGKILL), "
-            + "FREEZE (SIGSTOP: accepts connections, never answers) or THAW (admin)")
+    @io.swagger.v3.oas.annotations.Operation(summary = "Inject a fault into a region's database (target DATABASE, the default) or "
+            + "application (target APP: the process behind its appHealthUrl) in the local stack: KILL (SIGKILL), FREEZE (SIGSTOP: accepts "
+            + "connections, never answers) or THAW (admin)")
     ResponseEntity<Drill> drill(@RequestBody Requests.DrillRequest request) {
-        Drill drill = drills.inject(request.region(), request.action(), request.cluster(), request.reason());
+        Drill drill = drills.inject(request.region(), request.action(), request.target(), request.cluster(), request.reason());
         return ResponseEntity.status(HttpStatus.CREATED).body(drill);
     }
 

@@ -39,6 +39,7 @@ final class Requests {
      * @param cluster the cluster, if the region is a member of several
      * @param reason  why (or the {@code X-Meridian-Reason} header)
      */
-    record DrillRequest(@Nullable RegionId region, Drill.@Nullable Action action, @Nullable String cluster, @Nullable String reason) {
+    record DrillRequest(@Nullable RegionId region, Drill.@Nullable Action action, Drill.@Nullable Target target, @Nullable String cluster,
+            @Nullable String reason) {
     }
 }

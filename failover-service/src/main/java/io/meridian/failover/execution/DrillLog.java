@@ -25,15 +25,17 @@ public class DrillLog {
     }
 
     void insert(Drill drill) {
-        jdbc.sql("INSERT INTO drills (id, cluster, region, action, injected_at, body) VALUES (:id, :cluster, :region, :action, :at, CAST(:body AS jsonb))")
+        jdbc.sql("INSERT INTO drills (id, cluster, region, action, target, injected_at, body) "
+                        + "VALUES (:id, :cluster, :region, :action, :target, :at, CAST(:body AS jsonb))")
                 .param("id", drill.id()).param("cluster", drill.cluster()).param("region", drill.region().value())
+                .param("target", java.util.Objects.requireNonNull(drill.target()).name())
                 .param("action", drill.action().name()).param("at", Timestamp.from(drill.injectedAt()))
                 .param("body", json.writeValueAsString(drill)).update();
     }
 
-    /** The newest fault drill (kill or freeze) on {@code region} injected after {@code since}. */
+    /** The newest fault drill (kill or freeze) on {@code region}'s database injected after {@code since}. */
     Optional<Drill> latestFault(RegionId region, Instant since) {
-        return jdbc.sql("SELECT body FROM drills WHERE region = :region AND action IN ('KILL', 'FREEZE') AND injected_at >= :since "
+        return jdbc.sql("SELECT body FROM drills WHERE region = :region AND target = 'DATABASE' AND action IN ('KILL', 'FREEZE') AND injected_at >= :since "
                         + "ORDER BY injected_at DESC LIMIT 1")
                 .param("region", region.value()).param("since", Timestamp.from(since))
                 .query((rs, row) -> json.readValue(rs.getString(1), Drill.class)).optional();

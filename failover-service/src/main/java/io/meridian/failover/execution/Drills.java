@@ -21,7 +21,7 @@ import io.meridian.support.audit.AuditLog;
 import io.meridian.support.audit.AuditRecord;
 
 /**
- * Drills: faults injected into a region's database through the host adapter (the local stack's), recorded with
+ * Drills: faults injected into a region's database or application through the host adapter (the local stack's), recorded with
  * the moment of injection so that the failover they cause measures detection and RTO from the fault itself.
  */
 @Service
@@ -45,6 +45,13 @@ public class Drills {
 
     /** Injects {@code action} into the database of {@code region}. */
     public Drill inject(@Nullable RegionId region, Drill.@Nullable Action action, @Nullable String cluster, @Nullable String reason) {
+        return inject(region, action, null, cluster, reason);
+    }
+
+    /** Injects {@code action} into the database (default) or the application of {@code region}. */
+    public Drill inject(@Nullable RegionId region, Drill.@Nullable Action action, Drill.@Nullable Target target, @Nullable String cluster,
+            @Nullable String reason) {
+        Drill.Target hit = target == null ? Drill.Target.DATABASE : target;
         if (region == null) {
             throw new InvalidFieldException("region", "must name the region whose database the drill hits");
         }
@@ -57,20 +64,32 @@ public class Drills {
             throw new MeridianException(OperationRequests.NO_HOST_ADAPTER, 409, "No host adapter", "the " + hosts.name()
                     + " host adapter does not manage " + region + ": drills run on the local stack").with("adapter", hosts.name());
         }
+        if (hit == Drill.Target.APP && member.appHealthUrl() == null) {
+            throw new InvalidFieldException("target", "APP needs the member of " + region + " to name its appHealthUrl");
+        }
         String why = reason != null ? reason : AuditLog.currentReason();
         Instant injectedAt = clock.instant();
         String detail;
         try {
-            switch (action) {
-                case KILL -> hosts.kill(member);
-                case FREEZE -> hosts.freeze(member);
-                case THAW -> hosts.thaw(member);
+            if (hit == Drill.Target.APP) {
+                hosts.signalApp(member, switch (action) {
+                    case KILL -> "KILL";
+                    case FREEZE -> "STOP";
+                    case THAW -> "CONT";
+                });
+                detail = action + " of the application of " + region + " (" + member.appHealthUrl() + ")";
+            } else {
+                switch (action) {
+                    case KILL -> hosts.kill(member);
+                    case FREEZE -> hosts.freeze(member);
+                    case THAW -> hosts.thaw(member);
+                }
+                detail = action + " of the " + member.role() + " database of " + region + " in " + stored.cluster().name();
             }
-            detail = action + " of the " + member.role() + " database of " + region + " in " + stored.cluster().name();
         } catch (HostActionException e) {
             throw new MeridianException(DRILL_FAILED, 409, "Drill failed", e.getMessage());
         }
-        Drill drill = new Drill(UUID.randomUUID().toString(), stored.cluster().name(), region, action, injectedAt,
+        Drill drill = new Drill(UUID.randomUUID().toString(), stored.cluster().name(), region, action, hit, injectedAt,
                 OperationRequests.actor(), why, detail);
         log.insert(drill);
         audit.record("drill." + action.name().toLowerCase(java.util.Locale.ROOT), "region/" + region, why, AuditRecord.Outcome.SUCCEEDED,

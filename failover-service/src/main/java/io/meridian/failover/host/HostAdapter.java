@@ -65,6 +65,16 @@ public interface HostAdapter {
      * the measured RPO of the failover that fenced it (what the promoted standby, which had WAL up to {@code from},
      * never received). Empty if the adapter cannot tell (the member runs, its files are gone, no tool).
      */
+    /**
+     * Sends {@code signal} ({@code KILL}, {@code STOP} or {@code CONT}) to the process serving the region's
+     * application (the one listening where the member's {@code appHealthUrl} points), for drills.
+     *
+     * @throws HostActionException if this adapter cannot reach the application's process
+     */
+    default void signalApp(ClusterMember member, String signal) {
+        throw new HostActionException("the " + name() + " host adapter cannot signal the application of " + member.region());
+    }
+
     default Optional<WalTail> walTail(ClusterMember member, Lsn from) {
         return Optional.empty();
     }

@@ -154,6 +154,65 @@ public final class LocalHostAdapter implements HostAdapter {
     }
 
     @Override
+    public void signalApp(ClusterMember member, String signal) {
+        if (member.appHealthUrl() == null) {
+            throw new HostActionException("the member of " + member.region() + " names no appHealthUrl");
+        }
+        java.net.URI url = java.net.URI.create(member.appHealthUrl());
+        int port = url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
+        long pid = listeningPid(port).orElseThrow(() -> new HostActionException("no local process listens on port " + port
+                + " (the application of " + member.region() + ")"));
+        if (pid == ProcessHandle.current().pid()) {
+            throw new HostActionException("the application of " + member.region() + " runs inside failover-service itself");
+        }
+        Processes.signal(signal, List.of(pid));
+    }
+
+    /**
+     * The pid listening on TCP {@code port}, from {@code /proc/net/tcp[6]} (the socket's inode) and the processes'
+     * open files: what {@code ss -ltnp} does, without depending on it being installed.
+     */
+    static OptionalLong listeningPid(int port) {
+        java.util.Set<String> inodes = new java.util.HashSet<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                for (String line : Files.readAllLines(Path.of(table)).stream().skip(1).toList()) {
+                    String[] f = line.trim().split("\\s+");
+                    // local_address is ADDR:PORT in hex, st 0A is LISTEN, the inode is field 9
+                    if (f.length > 9 && "0A".equals(f[3]) && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
+                        inodes.add("socket:[" + f[9] + "]");
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                log.debug("cannot read {}: {}", table, e.toString());
+            }
+        }
+        if (inodes.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            for (Path proc : processes.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+                try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
+                    if (fds.anyMatch(fd -> {
+                        try {
+                            return inodes.contains(Files.readSymbolicLink(fd).toString());
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })) {
+                        return OptionalLong.of(Long.parseLong(proc.getFileName().toString()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // gone, or not ours to read
+                }
+            }
+        } catch (IOException e) {
+            log.debug("cannot list /proc: {}", e.toString());
+        }
+        return OptionalLong.empty();
+    }
+
+    @Override
     public java.util.Optional<WalTail> walTail(ClusterMember member, Lsn from) {
         if (!manages(member)) {
             return java.util.Optional.empty();
