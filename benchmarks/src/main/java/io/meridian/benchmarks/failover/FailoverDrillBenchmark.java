@@ -29,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import io.meridian.benchmarks.ControlApi;
 import io.meridian.stack.Ports;
 import io.meridian.stack.auth.DevTokens;
 import io.meridian.stack.kafka.KafkaBroker;
@@ -547,20 +548,7 @@ public final class FailoverDrillBenchmark {
     }
 
     private HttpResponse<String> send(String method, String path, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(serviceA.resolve(path)).timeout(Duration.ofSeconds(10))
-                .header("Authorization", "Bearer " + admin).header("X-Meridian-Reason", "failover benchmark");
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new IllegalStateException(method + " " + path + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return ControlApi.send(http, serviceA, method, path, admin, "failover benchmark", body, Duration.ofSeconds(10));
     }
 
     private static Connection connect(String url) throws SQLException {

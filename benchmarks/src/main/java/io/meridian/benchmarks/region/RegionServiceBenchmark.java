@@ -40,6 +40,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.meridian.benchmarks.ControlApi;
 import io.meridian.stack.Ports;
 import io.meridian.stack.Waits;
 import io.meridian.stack.auth.DevTokens;
@@ -450,20 +451,7 @@ public final class RegionServiceBenchmark {
     }
 
     private HttpResponse<String> send(String method, String path, String token, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
-                .header("Authorization", "Bearer " + token).header("X-Meridian-Reason", "benchmark");
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new IllegalStateException(method + " " + path + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return ControlApi.send(http, base, method, path, token, "benchmark", body, Duration.ofSeconds(60));
     }
 
     private static Void expect(int status, HttpResponse<String> response) {
