@@ -17,6 +17,7 @@ import io.meridian.stack.auth.DevTokens;
 import io.meridian.stack.local.Services;
 import io.meridian.stack.local.StackControl;
 import io.meridian.stack.local.StackHome;
+import io.meridian.stack.local.StackPrepare;
 import io.meridian.stack.local.StackUp;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,7 +34,7 @@ import picocli.CommandLine.ParentCommand;
         description = "Runs Meridian's multi-region stack on loopback: Kafka, PostgreSQL per region (with a streaming"
                 + " standby), an S3 API, a simulated Kubernetes API per region, a sample app per region, the services"
                 + " and the gateway.",
-        subcommands = {LocalStack.Up.class, LocalStack.Status.class, LocalStack.Down.class, LocalStack.Token.class})
+        subcommands = {LocalStack.Up.class, LocalStack.Prepare.class, LocalStack.Status.class, LocalStack.Down.class, LocalStack.Token.class})
 public final class LocalStack implements Callable<Integer> {
 
     @Option(names = "--data-dir", scope = CommandLine.ScopeType.INHERIT,
@@ -69,16 +70,25 @@ public final class LocalStack implements Callable<Integer> {
         }
     }
 
-    private static int up(LocalStack root) {
+    /** The services {@code --without} names, or null (after saying why) when one is unknown. */
+    private static @Nullable Set<Services> without(LocalStack root) {
         Set<Services> without = EnumSet.noneOf(Services.class);
         for (String name : root.without) {
             var service = Services.named(name);
             if (service.isEmpty()) {
                 System.err.println("unknown service '" + name + "' for --without; known: region, routing, replication,"
                         + " failover, backup, gateway");
-                return 2;
+                return null;
             }
             without.add(service.get());
+        }
+        return without;
+    }
+
+    private static int up(LocalStack root) {
+        Set<Services> without = without(root);
+        if (without == null) {
+            return 2;
         }
         long t0 = commandStart();
         StackUp up = new StackUp(StackHome.resolve(root.dataDir), new StackUp.Options(without,
@@ -106,6 +116,22 @@ public final class LocalStack implements Callable<Integer> {
         @Override
         public Integer call() {
             return up(java.util.Objects.requireNonNull(parent));
+        }
+    }
+
+    /** {@code prepare}: the once-per-build part of the start, ahead of it. */
+    @Command(name = "prepare", mixinStandardHelpOptions = true,
+            description = "Extract each service jar into the data directory and train its startup cache (a run that stops"
+                    + " once its context is refreshed), so that the next start does not; ./stack runs it after a build.")
+    static final class Prepare implements Callable<Integer> {
+        @ParentCommand
+        @Nullable LocalStack parent;
+
+        @Override
+        public Integer call() {
+            LocalStack root = java.util.Objects.requireNonNull(parent);
+            Set<Services> without = without(root);
+            return without == null ? 2 : StackPrepare.prepareAll(StackHome.resolve(root.dataDir), without, System.out);
         }
     }
 

@@ -106,6 +106,28 @@ class RegionServiceIntegrationTests extends ServiceIntegrationTest {
     }
 
     @Test
+    void anActionsOperationIdIsAnsweredAndRecordedWithItsAudit() throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/regions"))
+                .timeout(Duration.ofSeconds(20)).header("X-Meridian-Reason", "integration test")
+                .header("Authorization", "Bearer " + TestTokens.operator()).header("Content-Type", "application/json")
+                .header("X-Request-Id", "ops-tool.4711")
+                .POST(HttpRequest.BodyPublishers.ofString(EU_WEST.replace("eu-west-1", "eu-west-7")));
+        HttpResponse<String> created = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(created.headers().firstValue("X-Request-Id")).contains("ops-tool.4711");
+
+        JsonNode records = json.readTree(send("GET", "/api/v1/regions/audit?target=region/eu-west-7", TestTokens.viewer(), null).body());
+        assertThat(records).anySatisfy(record -> {
+            assertThat(record.get("action").asString()).isEqualTo("region.register");
+            assertThat(record.get("operation").asString()).isEqualTo("ops-tool.4711");
+        });
+
+        HttpResponse<String> unnamed = send("GET", "/api/v1/regions/eu-west-7", TestTokens.viewer(), null);
+        assertThat(unnamed.headers().firstValue("X-Request-Id")).as("a request without an id gets one")
+                .hasValueSatisfying(id -> assertThat(id).matches("[0-9a-f]{16}"));
+    }
+
+    @Test
     void invalidFieldsAreNamedAndNothingIsWritten() throws Exception {
         assertInvalid(EU_WEST.replace("eu-west-1\",\"displayName", "EU_WEST\",\"displayName").replace("eu-west-1", "eu-west-4"), "id");
         assertInvalid(EU_WEST.replace("53.35", "153.35").replace("eu-west-1", "eu-west-4"), "location.latitude");

@@ -17,8 +17,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.Ordered;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
@@ -38,6 +40,7 @@ import io.meridian.support.audit.AuditSupport;
 import io.meridian.support.kafka.EventPublisher;
 import io.meridian.support.kafka.KafkaHealthIndicator;
 import io.meridian.support.kafka.TopicProvisioner;
+import io.meridian.support.logging.OperationContextFilter;
 import io.meridian.support.problem.MeridianProblemAdvice;
 import io.meridian.support.problem.ProblemErrorController;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -91,6 +94,15 @@ public class MeridianServiceAutoConfiguration {
     AuditLog auditLog(JdbcClient jdbc, ObjectMapper json, HybridLogicalClock clock, EventPublisher events,
             @Value("${spring.application.name}") String serviceName) {
         return new AuditLog(jdbc, json, clock, events, serviceName);
+    }
+
+    /** Operation id and region in the logging context of every request, ahead of security (its lines carry them too). */
+    @Bean
+    FilterRegistrationBean<OperationContextFilter> meridianOperationContext() {
+        FilterRegistrationBean<OperationContextFilter> registration = new FilterRegistrationBean<>(new OperationContextFilter());
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        registration.addUrlPatterns("/*");
+        return registration;
     }
 
     @Bean

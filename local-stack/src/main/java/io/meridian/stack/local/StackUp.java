@@ -156,6 +156,7 @@ public final class StackUp {
     private final List<String> policyOutcomes = new CopyOnWriteArrayList<>();
     private final List<String> recordingCaches = new CopyOnWriteArrayList<>();
     private final List<Runnable> partialCaches = new CopyOnWriteArrayList<>();
+    private final StackPrepare preparation;
     private volatile boolean stopping;
     private CpuAccount.Machine machineAtStart;
     private StackState state;
@@ -166,6 +167,7 @@ public final class StackUp {
         this.options = options;
         this.out = out;
         this.seeds = RegionSeeds.load();
+        this.preparation = new StackPrepare(home, seeds);
         this.state = new StackState(ProcessHandle.current().pid(), Instant.now().toString(), home.repo().toString(),
                 home.dataDir().toString(), null, List.of());
     }
@@ -202,8 +204,17 @@ public final class StackUp {
         if (!options.without().isEmpty()) {
             out.println("  without: " + String.join(", ", options.without().stream().map(Services::module).toList()));
         }
-        machineAtStart = CpuAccount.machine();
         prepareJars();
+        // once per build (./stack prepare does it ahead, as part of the build): extract the jars, train the caches
+        long startedAt = options.t0EpochMillis();
+        long preparationMillis = 0;
+        if (preparation.prepare(services(), out).stream().anyMatch(o -> o.extracted() || o.trained())) {
+            // the build's preparation is not part of the start: the start is timed from here
+            long now = System.currentTimeMillis();
+            preparationMillis = now - startedAt;
+            startedAt = now;
+        }
+        machineAtStart = CpuAccount.machine();
         DevTokens tokens = DevTokens.loadOrCreate(home.keys());
         S3Server.Credentials credentials = S3Server.Credentials.loadOrCreate(home.s3());
         try {
@@ -217,13 +228,13 @@ public final class StackUp {
             removeHook(hook);
             return 1;
         }
-        long readyMillis = System.currentTimeMillis() - options.t0EpochMillis();
+        long readyMillis = System.currentTimeMillis() - startedAt;
         synchronized (lock) {
             state = state.ready(readyMillis);
             state.write(home.stateFile());
         }
         Map<String, Path> tokenFiles = writeTokens(tokens);
-        printSummary(readyMillis, tokenFiles, credentials);
+        printSummary(readyMillis, preparationMillis, tokenFiles, credentials);
         watch();
         return 0;
     }
@@ -307,51 +318,9 @@ public final class StackUp {
         }
     }
 
-    /** Extracts a service jar unless the extracted copy is of the same build; returns the jar to run. */
-    private Path extract(String module) {
-        Path source = home.jar(module);
-        Path dir = home.extracted(module);
-        Path stamp = dir.resolve(".source");
-        try {
-            String expected = Files.size(source) + " " + Files.getLastModifiedTime(source).toMillis() + " " + source;
-            if (Files.exists(stamp) && Files.readString(stamp).equals(expected)
-                    && Files.isRegularFile(dir.resolve(module + ".jar"))) {
-                return dir.resolve(module + ".jar");
-            }
-            long t0 = System.nanoTime();
-            Path tmp = dir.resolveSibling("." + module + ".extracting");
-            deleteTree(tmp);
-            io.meridian.stack.process.Exec.Result result = io.meridian.stack.process.Exec.run(List.of(
-                    Jdk.javaExecutable().toString(), "-Djarmode=tools", "-jar", source.toString(), "extract",
-                    "--destination", tmp.toString(), "--application-filename", module + ".jar"),
-                    Map.of(), home.dataDir(), Duration.ofMinutes(2));
-            if (!result.succeeded()) {
-                throw new IllegalStateException("extracting " + source + " failed:\n" + result.output().strip());
-            }
-            Files.writeString(tmp.resolve(".source"), expected);
-            deleteTree(dir);
-            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            LOG.info("extracted {} into {} in {} ms", source, dir, (System.nanoTime() - t0) / 1_000_000);
-            return dir.resolve(module + ".jar");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract " + source + " into " + dir, e);
-        }
-    }
-
     private static boolean sameStamp(Path source, Path copy) throws IOException {
         return Files.exists(copy) && Files.size(copy) == Files.size(source)
                 && Files.getLastModifiedTime(copy).equals(Files.getLastModifiedTime(source));
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private List<Services> services() {
@@ -393,7 +362,7 @@ public final class StackUp {
         CompletableFuture<Void> regionsSeeded = null;
         CompletableFuture<Services> routingReady = null;
         for (Services service : services()) {
-            CompletableFuture<Path> jar = task(service.module() + " (extract)", () -> extract(service.module()));
+            CompletableFuture<Path> jar = task(service.module() + " (extract)", () -> preparation.extract(service.module()));
             CompletableFuture<Path> dependency = (service == Services.GATEWAY ? kafka : infrastructure).thenCombine(jar, (a, j) -> j);
             CompletableFuture<Services> ready = after(dependency, service.module(), j -> startService(service, j, tokens, credentials));
             all.add(ready);
@@ -568,16 +537,11 @@ public final class StackUp {
         long t0 = System.nanoTime();
         boolean second = port != service.port();
         String name = second ? FAILOVER_WITNESS : service.module();
-        StartupCache cache = StartupCache.forService(jar.getParent(), name, Jdk.home());
-        List<String> command = service.command(Jdk.javaExecutable(), jar, tokens.publicKeyFile(),
-                home.logs().resolve(name + ".log"), "jdbc:postgresql://127.0.0.1:" + CONTROL_PLANE_PORT + "/" + CONTROL_PLANE_DATABASE,
-                "127.0.0.1:" + KAFKA_PORT, cache.options());
-        if (second) {
-            command.replaceAll(arg -> arg.equals("--server.port=" + service.port()) ? "--server.port=" + port : arg);
-            command.add("--meridian.failover.instance-id=" + FAILOVER_WITNESS);
-        } else if (service == Services.FAILOVER) {
-            command.add("--meridian.failover.instance-id=failover-service");
-        }
+        StartupCache cache = StartupCache.forService(jar.getParent(), name, service.module(), Jdk.home());
+        ServiceLaunch.Launch launch = new ServiceLaunch(home, seeds, tokens.publicKeyFile(), credentials)
+                .of(service, jar, name, port, cache.options(), List.of());
+        List<String> command = launch.command();
+        Map<String, String> env = launch.env();
         if (cache.recording()) {
             recordingCaches.add(name);
         }
@@ -589,23 +553,6 @@ public final class StackUp {
                     StartupCache.discard(jar.getParent(), name);
                 }
             });
-        }
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
-        env.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
-        env.put("AWS_REGION", "us-east-1");
-        env.put("KUBECONFIG", home.kubeconfig().toString());
-        env.put("MERIDIAN_HOME", home.dataDir().toString());
-        if (service == Services.GATEWAY) {
-            command.addAll(liveTrafficArguments());
-        }
-        if (service == Services.FAILOVER) {
-            // the service's local-stack profile manages the us-east-1 primary and its us-west-2 standby, whose
-            // data directories it finds under MERIDIAN_HOME (to fence and re-seed them through their host)
-            command.add("--spring.profiles.active=local-stack");
-            // only the two database observers count: the gateway's passive observations see the sample apps, which
-            // may answer while the database behind them is gone (see docs/runbooks/failover.md)
-            command.add("--meridian.failover.quorum.accept=failover-");
         }
         String url = "http://127.0.0.1:" + port;
         startChild(name, service == Services.GATEWAY ? Kind.GATEWAY : Kind.SERVICE, null, port, url,
@@ -679,30 +626,6 @@ public final class StackUp {
         }
     }
 
-    /**
-     * The gateway's live traffic in the stack: the seeded routing policies' services by host name (requests to the
-     * gateway's own address go to {@code sample}), each region's sample app as its upstream.
-     */
-    private List<String> liveTrafficArguments() {
-        List<String> args = new ArrayList<>();
-        int i = 0;
-        for (JsonNode policy : RegionSeeds.routingPolicies()) {
-            String service = policy.path("service").asString();
-            String prefix = "--meridian.gateway.traffic.routes[" + i++ + "].";
-            args.add(prefix + "host=" + service + ".localhost");
-            args.add(prefix + "service=" + service);
-            JsonNode zones = policy.path("residencyZones");
-            if (zones.size() == 1) {
-                args.add(prefix + "zone=" + zones.get(0).asString());
-            }
-        }
-        args.add("--meridian.gateway.traffic.default-service=sample");
-        for (RegionSeeds.Seed seed : seeds) {
-            args.add("--meridian.gateway.traffic.upstreams." + seed.id() + "=http://127.0.0.1:" + seed.appPort());
-        }
-        return args;
-    }
-
     /** Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. */
     private void seedRoutingPolicies(String adminToken) {
         for (JsonNode policy : RegionSeeds.routingPolicies()) {
@@ -758,15 +681,22 @@ public final class StackUp {
         return files;
     }
 
-    private void printSummary(long readyMillis, Map<String, Path> tokenFiles, S3Server.Credentials credentials) {
+    private void printSummary(long readyMillis, long preparationMillis, Map<String, Path> tokenFiles,
+            S3Server.Credentials credentials) {
         List<Started> snapshot;
         synchronized (lock) {
             snapshot = new ArrayList<>(started);
         }
         snapshot.sort(Comparator.comparing(Started::entry, DISPLAY_ORDER));
         out.println();
-        out.printf(Locale.ROOT, "Meridian local stack: all %d components ready %.1f s after the command (build not included)%n",
-                snapshot.size(), readyMillis / 1000.0);
+        if (preparationMillis > 0) {
+            out.printf(Locale.ROOT, "Meridian local stack: all %d components ready %.1f s after the start (build not included;"
+                    + " the command first spent %.1f s preparing this build's services)%n", snapshot.size(),
+                    readyMillis / 1000.0, preparationMillis / 1000.0);
+        } else {
+            out.printf(Locale.ROOT, "Meridian local stack: all %d components ready %.1f s after the command (build not included)%n",
+                    snapshot.size(), readyMillis / 1000.0);
+        }
         CpuAccount.Machine machineNow = CpuAccount.machine();
         if (machineAtStart != null && machineNow != null) {
             // what the start cost, and whether other work competed for the cores meanwhile

@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.GrantedAuthority;
@@ -26,6 +27,7 @@ import io.meridian.common.events.Topics;
 import io.meridian.common.time.HlcTimestamp;
 import io.meridian.common.time.HybridLogicalClock;
 import io.meridian.support.kafka.EventPublisher;
+import io.meridian.support.logging.OperationContextFilter;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -71,10 +73,13 @@ public class AuditLog {
                 .map(GrantedAuthority::getAuthority).filter(a -> a.startsWith("ROLE_")).map(a -> a.substring(5)).sorted().toList());
         HlcTimestamp hlc = clock.now();
         AuditRecord record = new AuditRecord(UUID.randomUUID(), Instant.ofEpochMilli(hlc.physicalMillis()), hlc.toString(), actor,
-                roles, action, target, trim(reason, 1000), outcome, trim(detail, 2000), toJson(before), toJson(after));
+                roles, action, target, trim(reason, 1000), outcome, trim(detail, 2000), toJson(before), toJson(after),
+                trim(MDC.get(OperationContextFilter.OPERATION), 64));
         jdbc.sql("""
-                INSERT INTO audit_log (id, recorded_at, hlc, actor, roles, action, target, reason, outcome, detail, before_state, after_state)
-                VALUES (:id, :at, :hlc, :actor, :roles, :action, :target, :reason, :outcome, :detail, CAST(:before AS jsonb), CAST(:after AS jsonb))
+                INSERT INTO audit_log (id, recorded_at, hlc, actor, roles, action, target, reason, outcome, detail, before_state, after_state,
+                                       operation)
+                VALUES (:id, :at, :hlc, :actor, :roles, :action, :target, :reason, :outcome, :detail, CAST(:before AS jsonb), CAST(:after AS jsonb),
+                        :operation)
                 """)
                 .param("id", record.id())
                 .param("at", Timestamp.from(record.recordedAt()))
@@ -88,6 +93,7 @@ public class AuditLog {
                 .param("detail", record.detail())
                 .param("before", record.before() == null ? null : record.before().toString())
                 .param("after", record.after() == null ? null : record.after().toString())
+                .param("operation", record.operation())
                 .update();
         markRecorded();
         afterCommit(() -> events.publish(Topics.AUDIT,
@@ -114,7 +120,8 @@ public class AuditLog {
                 AuditRecord.Outcome.valueOf(rs.getString("outcome")),
                 rs.getString("detail"),
                 parse(rs.getString("before_state")),
-                parse(rs.getString("after_state")))).list();
+                parse(rs.getString("after_state")),
+                rs.getString("operation"))).list();
     }
 
     /** The reason the current request gives in {@value #REASON_HEADER}, if any. */

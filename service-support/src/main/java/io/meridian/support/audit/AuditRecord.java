@@ -23,9 +23,12 @@ import tools.jackson.databind.JsonNode;
  * @param detail     the outcome's detail (problem type and detail for a rejection)
  * @param before     state before, as JSON
  * @param after      state after, as JSON
+ * @param operation  the operation id the action was part of (the request's {@code X-Request-Id}, or the id of the
+ *                   deployment, failover or backup run that acted), as in the log lines of the same operation
  */
 public record AuditRecord(UUID id, Instant recordedAt, String hlc, String actor, String roles, String action, String target,
-        @Nullable String reason, Outcome outcome, @Nullable String detail, @Nullable JsonNode before, @Nullable JsonNode after) {
+        @Nullable String reason, Outcome outcome, @Nullable String detail, @Nullable JsonNode before, @Nullable JsonNode after,
+        @Nullable String operation) {
 
     /** Result of an action. */
     public enum Outcome {
