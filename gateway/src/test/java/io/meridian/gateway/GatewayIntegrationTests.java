@@ -41,7 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class GatewayIntegrationTests {
 
-    record Seen(String service, String method, String path, String authorization) {
+    record Seen(String service, String method, String path, String authorization, String requestId) {
     }
 
     static final Map<String, HttpServer> UPSTREAMS = new ConcurrentHashMap<>();
@@ -55,7 +55,8 @@ class GatewayIntegrationTests {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             server.createContext("/", exchange -> {
                 SEEN.add(new Seen(service, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                        String.valueOf(exchange.getRequestHeaders().getFirst("Authorization"))));
+                        String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")),
+                        String.valueOf(exchange.getRequestHeaders().getFirst("X-Request-Id"))));
                 exchange.getRequestBody().readAllBytes();
                 byte[] body = ("{\"service\":\"" + service + "\"}").getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("Content-Type", "application/json");
@@ -108,6 +109,29 @@ class GatewayIntegrationTests {
             assertThat(seen.method()).isEqualTo("POST");
             assertThat(seen.service()).isEqualTo("region");
         });
+    }
+
+    @Test
+    void everyControlRequestCarriesAnOperationIdToItsServiceAndBack() throws Exception {
+        HttpRequest named = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/regions"))
+                .header("Authorization", "Bearer " + TestTokens.viewer()).header("X-Request-Id", "ops-tool.42").GET().build();
+        HttpResponse<String> kept = http.send(named, HttpResponse.BodyHandlers.ofString());
+        assertThat(kept.headers().firstValue("X-Request-Id")).hasValue("ops-tool.42");
+        assertThat(SEEN).last().extracting(Seen::requestId).isEqualTo("ops-tool.42");
+
+        HttpResponse<String> unnamed = send("GET", "/api/v1/backups", TestTokens.viewer(), null);
+        String given = unnamed.headers().firstValue("X-Request-Id").orElseThrow();
+        assertThat(given).matches("[0-9a-f]{16}");
+        assertThat(SEEN).last().extracting(Seen::requestId).as("the service sees the id the caller got").isEqualTo(given);
+
+        HttpRequest hostile = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/routing/policies"))
+                .header("Authorization", "Bearer " + TestTokens.viewer()).header("X-Request-Id", "a b <script>").GET().build();
+        HttpResponse<String> replaced = http.send(hostile, HttpResponse.BodyHandlers.ofString());
+        assertThat(replaced.headers().firstValue("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).matches("[0-9a-f]{16}"));
+        assertThat(SEEN).last().extracting(Seen::requestId).isEqualTo(replaced.headers().firstValue("X-Request-Id").orElseThrow());
+
+        assertThat(send("GET", "/api/v1/regions", null, null).headers().firstValue("X-Request-Id"))
+                .as("a refusal at the edge names its operation too").isPresent();
     }
 
     @Test

@@ -1,10 +1,6 @@
 package io.meridian.support.logging;
 
 import java.io.IOException;
-import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
-
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -14,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 import org.springframework.web.filter.OncePerRequestFilter;
 
+import io.meridian.common.ops.OperationIds;
 import io.meridian.common.region.RegionId;
 
 /**
@@ -30,13 +27,11 @@ import io.meridian.common.region.RegionId;
 public class OperationContextFilter extends OncePerRequestFilter {
 
     /** The request and response header carrying the operation id. */
-    public static final String HEADER = "X-Request-Id";
+    public static final String HEADER = OperationIds.HEADER;
     /** MDC key of the operation id. */
     public static final String OPERATION = "operation";
     /** MDC key of the region. */
     public static final String REGION = "region";
-
-    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -58,12 +53,7 @@ public class OperationContextFilter extends OncePerRequestFilter {
 
     /** The caller's id when it is a plain token of at most 64 characters, else a new one. */
     static String operationId(@Nullable String given) {
-        if (given != null && TOKEN.matcher(given).matches()) {
-            return given;
-        }
-        byte[] random = new byte[8];
-        ThreadLocalRandom.current().nextBytes(random);
-        return HexFormat.of().formatHex(random);
+        return OperationIds.orNew(given);
     }
 
     /** The region a request is about: the first path segment that is a region id, else a valid {@code region} parameter. */
