@@ -364,10 +364,21 @@ public class DeploymentExecutor implements SmartLifecycle {
         return wait ? null : claim.at(RegionState.ROLLING_OUT, null, null, now, attempts.get());
     }
 
-    /** Creates or patches every object, then deletes the service's objects no longer rendered. Idempotent. */
+    /**
+     * Creates or patches every object, then deletes the service's objects no longer rendered. Idempotent. An object no
+     * earlier revision rendered is created straight away, and read and diffed only if the cluster has it already (409):
+     * a first deployment costs one request per object instead of two, which on 200 regions is most of the traffic.
+     */
     private ArrayNode applyObjects(Claim claim, ClusterTarget target, List<ObjectNode> desired) {
         ArrayNode applied = JsonNodeFactory.instance.arrayNode();
         Set<ObjectRef> wanted = new HashSet<>();
+        // Objects earlier revisions rendered: those this one no longer renders are deleted (an HPA switched off, a
+        // renamed ConfigMap); those it renders again are read before they are written.
+        Set<ObjectRef> earlier = new java.util.LinkedHashSet<>();
+        if (claim.revision() != null) {
+            repository.earlierManifests(claim.service(), claim.region(), claim.revision())
+                    .forEach(list -> list.forEach(manifest -> earlier.add(ObjectRef.of(manifest))));
+        }
         long renewed = System.nanoTime();
         for (ObjectNode object : desired) {
             if (System.nanoTime() - renewed > properties.leaseDuration().toNanos() / 3) {
@@ -376,23 +387,20 @@ public class DeploymentExecutor implements SmartLifecycle {
             }
             ObjectRef ref = ObjectRef.of(object);
             wanted.add(ref);
-            ManifestDiff.ObjectDiff diff = ManifestDiff.diff(object, clusters.get(target, claim.namespace(), ref).orElse(null));
-            switch (diff.action()) {
-                case CREATE -> clusters.create(target, claim.namespace(), ManifestDiff.withLastApplied(object));
-                case UPDATE -> clusters.patch(target, claim.namespace(), ref, diff.patch());
-                default -> {
+            ManifestDiff.ObjectDiff diff = earlier.contains(ref) ? null : createIfAbsent(claim, target, object);
+            if (diff == null) {
+                diff = ManifestDiff.diff(object, clusters.get(target, claim.namespace(), ref).orElse(null));
+                switch (diff.action()) {
+                    case CREATE -> clusters.create(target, claim.namespace(), ManifestDiff.withLastApplied(object));
+                    case UPDATE -> clusters.patch(target, claim.namespace(), ref, diff.patch());
+                    default -> {
+                    }
                 }
             }
             ObjectNode entry = applied.addObject().put("object", ref.toString()).put("action", diff.action().name());
             if (diff.action() == ManifestDiff.Action.UPDATE) {
                 entry.put("fields", diff.changes().size());
             }
-        }
-        // Objects earlier revisions created that this one no longer renders (an HPA switched off, a renamed ConfigMap).
-        Set<ObjectRef> earlier = new java.util.LinkedHashSet<>();
-        if (claim.revision() != null) {
-            repository.earlierManifests(claim.service(), claim.region(), claim.revision())
-                    .forEach(list -> list.forEach(manifest -> earlier.add(ObjectRef.of(manifest))));
         }
         for (ObjectRef ref : earlier) {
             if (!wanted.contains(ref) && clusters.delete(target, claim.namespace(), ref)) {
@@ -401,6 +409,19 @@ public class DeploymentExecutor implements SmartLifecycle {
         }
         renewOrStop(claim);
         return applied;
+    }
+
+    /** Creates {@code object}; null when the cluster has one of that name already (it is then read and diffed). */
+    private ManifestDiff.@Nullable ObjectDiff createIfAbsent(Claim claim, ClusterTarget target, ObjectNode object) {
+        try {
+            clusters.create(target, claim.namespace(), ManifestDiff.withLastApplied(object));
+            return ManifestDiff.diff(object, null);
+        } catch (ClusterException e) {
+            if (e.failure() == ClusterException.Failure.CONFLICT) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     private @Nullable Claim checkRollout(Claim claim, ClusterTarget target) {

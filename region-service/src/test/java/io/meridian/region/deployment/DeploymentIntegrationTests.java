@@ -134,6 +134,29 @@ class DeploymentIntegrationTests extends ServiceIntegrationTest {
     }
 
     @Test
+    void aFirstDeploymentCreatesAtOnceAndTakesOverAnObjectTheClusterAlreadyHas() {
+        DeploymentFixtures f = fixtures();
+        try (MockCluster epsilon = MockCluster.started()) {
+            f.region("dp-epsilon-1", epsilon.url());
+            f.service("ex", "");
+            // made out of band before Meridian ever deployed "ex": the create is refused (409), so it is read and patched
+            epsilon.client().configMaps().inNamespace("meridian").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                    .withNewMetadata().withName("ex-config").withNamespace("meridian").addToLabels("owner", "someone-else").endMetadata()
+                    .addToData("STALE", "yes").build()).create();
+
+            String id = f.deploy("ex", "1.0", "dp-epsilon-1");
+            JsonNode rolling = f.awaitRegion(id, "dp-epsilon-1", "ROLLING_OUT");
+            JsonNode applied = DeploymentFixtures.region(rolling, "dp-epsilon-1").get("applied");
+            Map<String, String> actions = new java.util.HashMap<>();
+            applied.forEach(a -> actions.put(a.get("object").asString(), a.get("action").asString()));
+            assertThat(actions).containsEntry("ConfigMap/ex-config", "UPDATE").containsEntry("Deployment/ex", "CREATE")
+                    .containsEntry("Service/ex", "CREATE");
+            assertThat(epsilon.client().configMaps().inNamespace("meridian").withName("ex-config").get().getMetadata().getLabels())
+                    .containsEntry("app.kubernetes.io/managed-by", "meridian");
+        }
+    }
+
+    @Test
     void previewsTheDiffDeploysAChangeAndRollsBackToThePreviousRevision() {
         DeploymentFixtures f = fixtures();
         try (MockCluster delta = MockCluster.started()) {
