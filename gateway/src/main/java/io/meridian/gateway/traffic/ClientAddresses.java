@@ -10,7 +10,8 @@ import io.meridian.common.geo.IpLiterals;
 
 /**
  * Finds the client address of a request: the connection's peer, unless the peer is a trusted proxy, in
- * which case {@code X-Forwarded-For} is read from the right (the entry the trusted proxy appended) to
+ * which case the {@code for=} nodes of RFC 7239's {@code Forwarded} (when present) or else {@code X-Forwarded-For}
+ * are read from the right (the entry the trusted proxy appended) to
  * the left, skipping trusted proxies, and the first untrusted address is the client. Entries left of it
  * were written by the client and are ignored, so a client cannot choose its own address.
  *
@@ -102,6 +103,14 @@ public final class ClientAddresses {
      * {@code forwardedFor} (null or empty when absent).
      */
     public Client resolve(@Nullable InetSocketAddress peer, @Nullable List<String> forwardedFor) {
+        return resolve(peer, null, forwardedFor);
+    }
+
+    /**
+     * The client of a request from {@code peer}: from its RFC 7239 {@code Forwarded} header lines when a trusted peer
+     * sent any (the standard header wins: a proxy that writes it means it), else from its {@code X-Forwarded-For} lines.
+     */
+    public Client resolve(@Nullable InetSocketAddress peer, @Nullable List<String> forwarded, @Nullable List<String> forwardedFor) {
         if (peer == null || peer.getAddress() == null) {
             return Client.error("the connection has no peer address");
         }
@@ -109,39 +118,54 @@ public final class ClientAddresses {
         if (address.length == 16 && isV4Mapped(address)) {
             address = new byte[] {address[12], address[13], address[14], address[15]};
         }
-        String text = null;
-        if (forwardedFor == null || forwardedFor.isEmpty() || !trusted(address)) {
+        boolean standard = forwarded != null && !forwarded.isEmpty();
+        List<String> lines = standard ? forwarded : forwardedFor;
+        if (lines == null || lines.isEmpty() || !trusted(address)) {
             return new Client(address, peer.getAddress().getHostAddress(), null);
         }
+        String header = standard ? "Forwarded" : "X-Forwarded-For";
         int total = 0;
-        for (String line : forwardedFor) {
+        for (String line : lines) {
             total += line.length() + 1;
         }
         if (total > MAX_LENGTH) {
-            return Client.error("X-Forwarded-For is longer than " + MAX_LENGTH + " characters");
+            return Client.error(header + " is longer than " + MAX_LENGTH + " characters");
         }
         // Entries in order: header lines in order, each line's comma-separated elements left to right.
         List<String> entries = new ArrayList<>(4);
-        for (String line : forwardedFor) {
-            int start = 0;
-            for (int i = 0; i <= line.length(); i++) {
-                if (i == line.length() || line.charAt(i) == ',') {
-                    String element = line.substring(start, i).strip();
-                    if (!element.isEmpty()) {
-                        entries.add(element);
+        for (String line : lines) {
+            if (standard) {
+                String error = forNodes(line, entries);
+                if (error != null) {
+                    return Client.error(error);
+                }
+            } else {
+                int start = 0;
+                for (int i = 0; i <= line.length(); i++) {
+                    if (i == line.length() || line.charAt(i) == ',') {
+                        String element = line.substring(start, i).strip();
+                        if (!element.isEmpty()) {
+                            entries.add(element);
+                        }
+                        start = i + 1;
                     }
-                    start = i + 1;
                 }
             }
             if (entries.size() > MAX_HOPS) {
-                return Client.error("X-Forwarded-For has more than " + MAX_HOPS + " entries");
+                return Client.error(header + " has more than " + MAX_HOPS + " entries");
             }
         }
+        String text = null;
         for (int i = entries.size() - 1; i >= 0; i--) {
             String entry = entries.get(i);
+            if (standard && (entry.isEmpty() || entry.equalsIgnoreCase("unknown") || entry.charAt(0) == '_')) {
+                // RFC 7239 6.2/6.3: the proxy did not know or hides who connected to it; the walk ends at the last
+                // address known, which is where the request is placed
+                break;
+            }
             byte[] hop = parseEntry(entry);
             if (hop == null) {
-                return Client.error("X-Forwarded-For entry '" + printable(entry) + "' is not an IP address");
+                return Client.error(header + " entry '" + printable(entry) + "' is not an IP address");
             }
             address = hop;
             text = entry;
@@ -150,6 +174,105 @@ public final class ClientAddresses {
             }
         }
         return new Client(address, text == null ? peer.getAddress().getHostAddress() : text, null);
+    }
+
+    /**
+     * Adds the {@code for=} node of each element of one {@code Forwarded} line to {@code nodes} ("" for an element
+     * without one), unquoted; returns why the line is malformed, or null. Hand-written because no library the gateway
+     * has parses RFC 7239: elements split on commas, pairs on semicolons, both outside quoted strings.
+     */
+    static @Nullable String forNodes(String line, List<String> nodes) {
+        int i = 0;
+        int n = line.length();
+        while (i <= n) {
+            String node = "";
+            boolean element = false;
+            while (true) { // one forwarded-pair per iteration
+                while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+                    i++;
+                }
+                int nameStart = i;
+                while (i < n && isTokenChar(line.charAt(i))) {
+                    i++;
+                }
+                String name = line.substring(nameStart, i);
+                if (name.isEmpty()) {
+                    if (i < n && line.charAt(i) != ',' || element) {
+                        return i < n ? "Forwarded has an unexpected '" + printable(String.valueOf(line.charAt(i))) + "'"
+                                : "Forwarded ends after ';'";
+                    }
+                    break; // an empty element (", ,") is allowed
+                }
+                element = true;
+                if (i >= n || line.charAt(i) != '=') {
+                    return "Forwarded parameter '" + printable(name) + "' has no value";
+                }
+                i++;
+                StringBuilder value = new StringBuilder();
+                if (i < n && line.charAt(i) == '"') {
+                    i++;
+                    boolean closed = false;
+                    while (i < n) {
+                        char c = line.charAt(i++);
+                        if (c == '\\' && i < n) {
+                            value.append(line.charAt(i++));
+                        } else if (c == '"') {
+                            closed = true;
+                            break;
+                        } else {
+                            value.append(c);
+                        }
+                    }
+                    if (!closed) {
+                        return "Forwarded has an unterminated quoted value";
+                    }
+                } else {
+                    int start = i;
+                    while (i < n && isTokenChar(line.charAt(i))) {
+                        i++;
+                    }
+                    value.append(line, start, i);
+                    if (value.isEmpty()) {
+                        return "Forwarded parameter '" + printable(name) + "' has an empty value";
+                    }
+                }
+                if (name.equalsIgnoreCase("for")) {
+                    node = value.toString();
+                }
+                while (i < n && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+                    i++;
+                }
+                if (i < n && line.charAt(i) == ';') {
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            if (element) {
+                nodes.add(node);
+            }
+            if (nodes.size() > MAX_HOPS) {
+                return null; // the caller reports it
+            }
+            if (i >= n) {
+                return null;
+            }
+            if (line.charAt(i) != ',') {
+                return "Forwarded has an unexpected '" + printable(String.valueOf(line.charAt(i))) + "'";
+            }
+            i++;
+        }
+        return null;
+    }
+
+    /** RFC 7230 tchar, plus ':' '[' ']' which unquoted IPv4 nodes with ports and lenient senders use. */
+    private static boolean isTokenChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~:[]".indexOf(c) >= 0;
+    }
+
+    /** {@code address} as an RFC 7239 node: IPv4 as is, IPv6 quoted in brackets. */
+    public static String node(String address) {
+        return address.indexOf(':') >= 0 ? "\"[" + address + "]\"" : address;
     }
 
     /** An entry: {@code 1.2.3.4}, {@code 1.2.3.4:5678}, {@code 2001:db8::1}, {@code [2001:db8::1]} or {@code [2001:db8::1]:443}. */

@@ -218,7 +218,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
             }
             zone = tagged;
         }
-        ClientAddresses.Client client = clients.resolve(request.getRemoteAddress(), headers.get("X-Forwarded-For"));
+        ClientAddresses.Client client = clients.resolve(request.getRemoteAddress(), headers.get("Forwarded"), headers.get("X-Forwarded-For"));
         if (client.error() != null || client.address() == null) {
             return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
                     client.error() == null ? "no client address" : client.error());
@@ -536,6 +536,11 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         String forwardedFor = in.get("X-Forwarded-For");
         out.set("X-Forwarded-For", forwardedFor == null ? peerText : forwardedFor + ", " + peerText);
         out.set("X-Forwarded-Proto", "http");
+        // RFC 7239: this hop's element appended to what earlier proxies wrote (all their lines, in order)
+        String element = "for=" + ClientAddresses.node(peerText) + ";proto=http"
+                + (host != null && host.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\') ? ";host=\"" + host + "\"" : "");
+        List<String> earlier = in.getAll("Forwarded");
+        out.set("Forwarded", earlier.isEmpty() ? element : String.join(", ", earlier) + ", " + element);
         out.set(DECISION_HEADER, decisionId);
         return out;
     }

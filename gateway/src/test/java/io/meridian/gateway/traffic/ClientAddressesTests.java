@@ -45,4 +45,48 @@ class ClientAddressesTests {
         assertThat(resolve("10.1.2.3", "1".repeat(3000)).error()).contains("longer");
         assertThat(resolve("10.1.2.3", "bogus, 81.2.69.160").error()).as("left of the client: never read").isNull();
     }
+
+    ClientAddresses.Client forwarded(String peer, List<String> forwarded, List<String> forwardedFor) throws Exception {
+        return addresses.resolve(new InetSocketAddress(InetAddress.getByName(peer), 40000), forwarded, forwardedFor);
+    }
+
+    @Test
+    void rfc7239ForwardedIsReadLikeXForwardedForAndWinsOverIt() throws Exception {
+        assertThat(forwarded("10.1.2.3", List.of("for=81.2.69.160;proto=https;by=10.1.2.3"), List.of("6.6.6.6")).text())
+                .isEqualTo("81.2.69.160");
+        assertThat(forwarded("10.1.2.3", List.of("for=6.6.6.6, for=81.2.69.160", "for=10.9.9.9;host=\"a.example\""), List.of()).text())
+                .as("several lines, spoofed left element ignored").isEqualTo("81.2.69.160");
+        assertThat(forwarded("10.1.2.3", List.of("For=\"[2a00:1450:4001:80b::200e]:4711\""), List.of()).address())
+                .as("quoted IPv6 with a port, case-insensitive name").hasSize(16);
+        assertThat(forwarded("10.1.2.3", List.of("proto=http;for=\"81.2.69.160:5555\""), List.of()).address())
+                .containsExactly(81, 2, 69, (byte) 160);
+        assertThat(forwarded("10.1.2.3", List.of("for=\"x;y,z\";by=1, for=81.2.69.160"), List.of()).text())
+                .as("separators inside quotes").isEqualTo("81.2.69.160");
+        assertThat(forwarded("203.0.113.9", List.of("for=81.2.69.160"), List.of()).text()).as("untrusted peer").isEqualTo("203.0.113.9");
+        assertThat(forwarded("10.1.2.3", List.of(), List.of("81.2.69.160")).text()).as("no Forwarded: X-Forwarded-For")
+                .isEqualTo("81.2.69.160");
+    }
+
+    @Test
+    void anUnknownOrHiddenClientEndsTheWalkAtTheLastKnownAddress() throws Exception {
+        assertThat(forwarded("10.1.2.3", List.of("for=unknown"), List.of()).text()).isEqualTo("10.1.2.3");
+        assertThat(forwarded("10.1.2.3", List.of("for=81.2.69.160, for=_hidden, for=10.4.4.4"), List.of()).text()).isEqualTo("10.4.4.4");
+        assertThat(forwarded("10.1.2.3", List.of("proto=https"), List.of()).text()).as("an element without for=").isEqualTo("10.1.2.3");
+    }
+
+    @Test
+    void malformedForwardedIsAnError() throws Exception {
+        for (String bad : List.of("for=\"81.2.69.160", "for", "for=", "=1.2.3.4", "for=1.2.3.4;", "for=1.2.3.4 x", "for=81.2.69",
+                "for=\"[::1\"", "for=1.2.3.4;;proto=http")) {
+            assertThat(forwarded("10.1.2.3", List.of(bad), List.of()).error()).as(bad).isNotNull();
+        }
+        assertThat(forwarded("10.1.2.3", List.of("for=10.0.0.1, ".repeat(40) + "for=9.9.9.9"), List.of()).error()).contains("entries");
+        assertThat(forwarded("10.1.2.3", List.of(", ,for=81.2.69.160,"), List.of()).text()).as("empty elements").isEqualTo("81.2.69.160");
+    }
+
+    @Test
+    void nodesAreWrittenAsRfc7239Wants() {
+        assertThat(ClientAddresses.node("81.2.69.160")).isEqualTo("81.2.69.160");
+        assertThat(ClientAddresses.node("2001:db8::1")).isEqualTo("\"[2001:db8::1]\"");
+    }
 }

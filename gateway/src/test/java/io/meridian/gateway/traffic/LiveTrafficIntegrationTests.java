@@ -176,6 +176,12 @@ class LiveTrafficIntegrationTests {
         // An IPv6 client behind a proxy that writes it bracketed with a port, over several header lines.
         Http.Reply bracketed = http().get("geo.test", "/", from("[" + DE + "]:4711"));
         assertThat(bracketed.header("X-Meridian-Region")).isEqualTo("eu-central-1");
+        // RFC 7239 Forwarded from the trusted proxy wins over X-Forwarded-For, and this hop is appended to it.
+        Http.Reply standard = http().get("geo.test", "/", Map.of("Forwarded", "for=" + BR + ";proto=https", "X-Forwarded-For", GB));
+        assertThat(standard.header("X-Meridian-Region")).isEqualTo("sa-east-1");
+        assertThat(upstream("sa-east-1").seen.getLast().forwarded())
+                .isEqualTo("for=" + BR + ";proto=https, for=127.0.0.1;proto=http;host=\"geo.test\"");
+        assertProblem(http().get("geo.test", "/", Map.of("Forwarded", "for=\"" + BR)), 400, "malformed-request");
     }
 
     @Test

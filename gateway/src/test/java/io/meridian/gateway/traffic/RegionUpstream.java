@@ -21,7 +21,7 @@ import io.meridian.stack.Ports;
 final class RegionUpstream implements AutoCloseable {
 
     /** What one request carried. */
-    record Seen(String method, String path, String forwardedFor, String decision, String body) {
+    record Seen(String method, String path, String forwardedFor, String decision, String body, String forwarded) {
     }
 
     final String region;
@@ -53,7 +53,8 @@ final class RegionUpstream implements AutoCloseable {
                 hits.incrementAndGet();
                 seen.add(new Seen(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                         String.valueOf(exchange.getRequestHeaders().getFirst("X-Forwarded-For")),
-                        String.valueOf(exchange.getRequestHeaders().getFirst("X-Meridian-Decision")), body));
+                        String.valueOf(exchange.getRequestHeaders().getFirst("X-Meridian-Decision")), body,
+                        String.valueOf(exchange.getRequestHeaders().getFirst("Forwarded"))));
                 byte[] answer = region.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("Content-Type", "text/plain");
                 exchange.getResponseHeaders().add("X-Upstream", region);
