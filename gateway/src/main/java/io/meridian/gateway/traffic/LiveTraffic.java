@@ -23,6 +23,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 
 import io.meridian.common.problem.ProblemTypes;
 import io.meridian.common.problem.Problems;
@@ -275,6 +276,12 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         }
         boolean hasBody = declared > 0 || declared < 0 && headers.containsHeader(HttpHeaders.TRANSFER_ENCODING);
         String session = cookieToSet;
+        if (method == HttpMethod.GET && WebSocketBridge.isUpgrade(headers)) {
+            io.netty.handler.codec.http.HttpHeaders upstreamHeaders = WebSocketBridge.upstreamHeaders(outgoing, nativeRequest.requestHeaders());
+            Forward upgrade = new Forward(request, response, method, pathAndQuery, upstreamHeaders, null, candidates, decisionId, session,
+                    sessionId, zone);
+            return websocket(upgrade, headers.getFirst("Sec-WebSocket-Protocol")).onErrorResume(FailureException.class, e -> failed(upgrade, e.failure));
+        }
         if (!hasBody) {
             return forward(new Forward(request, response, method, pathAndQuery, outgoing, null, candidates, decisionId, session, sessionId, zone));
         }
@@ -346,21 +353,97 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     private Mono<Void> forward(Forward forward) {
         return attempt(forward).flatMap(answer -> write(forward, answer))
-                .onErrorResume(FailureException.class, e -> {
-                    Failure failure = e.failure;
-                    ServerHttpResponse response = forward.response;
-                    response.getHeaders().set(DECISION_HEADER, forward.decisionId);
-                    if (forward.last != null) {
-                        response.getHeaders().set(REGION_HEADER, forward.last.region.value());
-                    }
-                    String where = forward.zone == null ? "" : " in zone " + forward.zone;
-                    log.warn("decision {}: {} {} failed after {} attempt(s): {}", forward.decisionId, forward.method, forward.pathAndQuery,
-                            forward.attempts, failure.detail());
-                    return problem(forward.request, response, failure.status(), forward.zone != null && failure.status() == HttpStatus.SERVICE_UNAVAILABLE
-                                    ? ProblemTypes.RESIDENCY_VIOLATION : ProblemTypes.UNAVAILABLE, "Upstream unavailable",
-                            "No region" + where + " could answer (" + failure.detail() + "); tried " + forward.attempts + " of "
-                                    + forward.candidates.size() + " allowed regions");
-                });
+                .onErrorResume(FailureException.class, e -> failed(forward, e.failure));
+    }
+
+    /** The answer when no allowed region could take the request. */
+    private Mono<Void> failed(Forward forward, Failure failure) {
+        ServerHttpResponse response = forward.response;
+        response.getHeaders().set(DECISION_HEADER, forward.decisionId);
+        if (forward.last != null) {
+            response.getHeaders().set(REGION_HEADER, forward.last.region.value());
+        }
+        String where = forward.zone == null ? "" : " in zone " + forward.zone;
+        log.warn("decision {}: {} {} failed after {} attempt(s): {}", forward.decisionId, forward.method, forward.pathAndQuery,
+                forward.attempts, failure.detail());
+        return problem(forward.request, response, failure.status(), forward.zone != null && failure.status() == HttpStatus.SERVICE_UNAVAILABLE
+                        ? ProblemTypes.RESIDENCY_VIOLATION : ProblemTypes.UNAVAILABLE, "Upstream unavailable",
+                "No region" + where + " could answer (" + failure.detail() + "); tried " + forward.attempts + " of "
+                        + forward.candidates.size() + " allowed regions");
+    }
+
+    /** The next candidate whose circuit lets a call through (its permission taken), or null. */
+    private static Upstreams.@Nullable Upstream nextUpstream(Forward forward) {
+        while (forward.next < forward.candidates.size()) {
+            Upstreams.Upstream candidate = forward.candidates.get(forward.next++);
+            if (candidate.breaker.tryAcquirePermission()) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static FailureException noneLeft(Forward forward) {
+        String detail = forward.attempts == 0 ? "every allowed region's circuit is open" : "no other allowed region left";
+        return new FailureException(new Failure(new IllegalStateException(detail), detail, false, HttpStatus.SERVICE_UNAVAILABLE));
+    }
+
+    /**
+     * A WebSocket upgrade: the region's handshake first, then the client's ({@link WebSocketBridge}). A region that
+     * cannot be reached or fails its handshake with a 5xx counts against its circuit and the next allowed region is
+     * tried once; one that refuses it (4xx) answered, so the refusal is the answer (502, naming the status).
+     */
+    private Mono<Void> websocket(Forward forward, @Nullable String protocols) {
+        Upstreams.Upstream target = nextUpstream(forward);
+        if (target == null) {
+            return Mono.error(noneLeft(forward));
+        }
+        if (forward.attempts > 0) {
+            retried.increment();
+        }
+        forward.attempts++;
+        forward.last = target;
+        reactor.netty.http.server.HttpServerResponse downstream = ServerHttpResponseDecorator.getNativeResponse(forward.response);
+        String url = (target.base.startsWith("https:") ? "wss:" + target.base.substring(6) : "ws:" + target.base.substring(5))
+                + forward.pathAndQuery;
+        long started = System.nanoTime();
+        boolean[] upgraded = {false};
+        return WebSocketBridge.bridge(client, url, forward.headers, protocols, downstream, chosen -> {
+            upgraded[0] = true;
+            target.succeeded(System.nanoTime() - started);
+            String region = target.region.value();
+            downstream.header(REGION_HEADER, region).header(DECISION_HEADER, forward.decisionId);
+            if (forward.cookieToSet != null) {
+                String value = forward.sessionId + "." + region;
+                if (!value.equals(cookieValue(forward.request.getHeaders().get(HttpHeaders.COOKIE)))) {
+                    downstream.addHeader(HttpHeaders.SET_COOKIE, cookieName + "=" + value + "; Path=/; HttpOnly; SameSite=Lax");
+                }
+            }
+            return downstream;
+        }).onErrorResume(error -> {
+            if (upgraded[0]) {
+                log.debug("decision {}: WebSocket to {} ended with {}", forward.decisionId, target.region, error.toString());
+                return Mono.empty();
+            }
+            long took = System.nanoTime() - started;
+            Integer status = error instanceof io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException refused
+                    && refused.response() != null ? refused.response().status().code() : null;
+            if (status != null && status < 500) {
+                target.succeeded(took);
+                return Mono.error(new FailureException(new Failure(error, "region " + target.region + " refused the WebSocket handshake: HTTP "
+                        + status, false, HttpStatus.BAD_GATEWAY)));
+            }
+            Failure failure = status != null
+                    ? new Failure(error, "WebSocket handshake with " + target.region + ": HTTP " + status, true, HttpStatus.BAD_GATEWAY)
+                    : classify(error, HttpMethod.GET);
+            int streak = target.failed(took, error, failure.detail());
+            health.failed(target, streak, failure.detail());
+            if (forward.attempts < 2) {
+                return websocket(forward, protocols).onErrorResume(FailureException.class, e -> Mono.error(new FailureException(
+                        new Failure(e.failure.error(), failure.detail() + "; then " + e.failure.detail(), false, e.failure.status()))));
+            }
+            return Mono.error(new FailureException(failure));
+        });
     }
 
     private static final class FailureException extends RuntimeException {
@@ -374,18 +457,9 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     /** Sends the request to the next candidate whose circuit lets it through; retries once elsewhere. */
     private Mono<Answer> attempt(Forward forward) {
-        Upstreams.Upstream upstream = null;
-        while (forward.next < forward.candidates.size()) {
-            Upstreams.Upstream candidate = forward.candidates.get(forward.next++);
-            if (candidate.breaker.tryAcquirePermission()) {
-                upstream = candidate;
-                break;
-            }
-        }
+        Upstreams.Upstream upstream = nextUpstream(forward);
         if (upstream == null) {
-            String detail = forward.attempts == 0 ? "every allowed region's circuit is open" : "no other allowed region left";
-            return Mono.error(new FailureException(new Failure(new IllegalStateException(detail), detail, false,
-                    HttpStatus.SERVICE_UNAVAILABLE)));
+            return Mono.error(noneLeft(forward));
         }
         if (forward.attempts > 0) {
             retried.increment();

@@ -66,6 +66,7 @@ class LiveTrafficIntegrationTests {
     static final String BR = "200.160.2.3";
 
     static final Map<String, RegionUpstream> UPSTREAMS = new LinkedHashMap<>();
+    static final Map<String, WebSocketUpstream> WEBSOCKETS = new LinkedHashMap<>();
     static HttpServer controlPlane;
 
     @DynamicPropertySource
@@ -90,7 +91,12 @@ class LiveTrafficIntegrationTests {
             UPSTREAMS.put(id, upstream);
             registry.add("meridian.gateway.traffic.upstreams." + id, upstream::url);
         }
-        String[][] routes = {{"geo.test", "geo", ""}, {"retry.test", "retry", ""}, {"breaker.test", "breaker", ""}, {"post.test", "post", ""},
+        for (String id : List.of("ws-east-1", "ws-east-2")) {
+            WebSocketUpstream upstream = new WebSocketUpstream(id);
+            WEBSOCKETS.put(id, upstream);
+            registry.add("meridian.gateway.traffic.upstreams." + id, upstream::url);
+        }
+        String[][] routes = {{"ws.test", "ws", ""}, {"geo.test", "geo", ""}, {"retry.test", "retry", ""}, {"breaker.test", "breaker", ""}, {"post.test", "post", ""},
             {"sticky.test", "sticky", ""}, {"drain.test", "drain", ""}, {"resid.test", "resid", ""}, {"eu.resid.test", "resid", "EU"},
             {"none.test", "none", ""}};
         for (int i = 0; i < routes.length; i++) {
@@ -120,6 +126,7 @@ class LiveTrafficIntegrationTests {
     @AfterAll
     static void stop() {
         UPSTREAMS.values().forEach(RegionUpstream::close);
+        WEBSOCKETS.values().forEach(WebSocketUpstream::close);
         controlPlane.stop(0);
     }
 
@@ -182,6 +189,55 @@ class LiveTrafficIntegrationTests {
         assertThat(upstream("sa-east-1").seen.getLast().forwarded())
                 .isEqualTo("for=" + BR + ";proto=https, for=127.0.0.1;proto=http;host=\"geo.test\"");
         assertProblem(http().get("geo.test", "/", Map.of("Forwarded", "for=\"" + BR)), 400, "malformed-request");
+    }
+
+    /** One WebSocket conversation through the gateway, until the gateway closes it: what came back, the answer's headers. */
+    record Conversation(List<String> received, String region, String decision, String protocol) {
+    }
+
+    Conversation converse(String... messages) {
+        List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        String[] seen = new String[3];
+        reactor.netty.http.client.HttpClient.create()
+                .headers(h -> h.set("Host", "ws.test").set("X-Forwarded-For", GB))
+                .websocket(reactor.netty.http.client.WebsocketClientSpec.builder().protocols("chat.v1").build())
+                .uri("ws://127.0.0.1:" + port + "/chat")
+                .handle((in, out) -> {
+                    seen[0] = in.headers().get("X-Meridian-Region");
+                    seen[1] = in.headers().get("X-Meridian-Decision");
+                    seen[2] = out.selectedSubprotocol();
+                    reactor.core.publisher.Mono<Void> send = out.sendString(reactor.core.publisher.Flux.fromArray(messages)
+                            .delayElements(Duration.ofMillis(100))).then().then(reactor.core.publisher.Mono.never());
+                    reactor.core.publisher.Mono<Void> receive = in.receive().asString().doOnNext(received::add).then();
+                    reactor.core.publisher.Mono<Void> closed = in.receiveCloseStatus().then();
+                    return reactor.core.publisher.Mono.firstWithSignal(send, reactor.core.publisher.Mono.when(receive, closed));
+                })
+                .blockLast(Duration.ofSeconds(20));
+        return new Conversation(List.copyOf(received), seen[0], seen[1], seen[2]);
+    }
+
+    @Test
+    void webSocketsAreRelayedToTheDecidedRegionAndToTheNextOneWhenItIsDown() {
+        publishAndWait(table("ws", Set.of(), List.of(
+                region("ws-east-1", ResidencyZone.US, 40.7, -74.0, RegionStatus.ACTIVE),
+                region("ws-east-2", ResidencyZone.US, 39.0, -77.5, RegionStatus.ACTIVE)),
+                geographic(Map.of("GB", List.of("ws-east-1")))));
+
+        Conversation first = converse("hello", "again", "bye");
+        assertThat(first.received()).containsExactly("ws-east-1:hello", "ws-east-1:again");
+        assertThat(first.region()).isEqualTo("ws-east-1");
+        assertThat(first.decision()).matches("[0-9a-z]{8}");
+        assertThat(first.protocol()).as("the subprotocol the region chose").isEqualTo("chat.v1");
+        // the region closed after "bye" and the client's side ended with it (converse() waits for the end); the close
+        // status is passed on as well, but which close frame the client reports first is a race this test does not judge
+        io.netty.handler.codec.http.HttpHeaders handshake = WEBSOCKETS.get("ws-east-1").handshakes.getLast();
+        assertThat(handshake.get("X-Forwarded-For")).isEqualTo(GB + ", 127.0.0.1");
+        assertThat(handshake.get("X-Meridian-Decision")).isEqualTo(first.decision());
+
+        WEBSOCKETS.get("ws-east-1").kill();
+        Conversation moved = converse("still there?", "bye");
+        assertThat(moved.region()).as("the handshake failed to connect, so the next region took it").isEqualTo("ws-east-2");
+        assertThat(moved.received()).containsExactly("ws-east-2:still there?");
     }
 
     @Test
