@@ -32,6 +32,7 @@ import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
 import io.meridian.backup.storage.BackupObjects;
+import io.meridian.backup.storage.Checksums;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
 import io.meridian.backup.storage.Manifest.ContentDigest;
@@ -214,9 +215,9 @@ public class BackupRuns {
             upload.abort();
             throw e;
         }
-        Manifest manifest = new Manifest(1, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
+        Manifest manifest = new Manifest(Checksums.COMPOSITE_FORMAT, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
                 Instant.now(), objectKey, result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), produced.lsn(),
-                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null);
+                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE);
         byte[] manifestBytes = objects.bytes(manifest);
         store.put(spec.region(), manifestKey, manifestBytes, spec.sse());
         repository.written(id, result.size(), result.sha256(), result.parts().size(), objectKey, manifestKey, Hex.sha256(manifestBytes),
@@ -294,7 +295,7 @@ public class BackupRuns {
             String bucket = store.bucket(target);
             repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "PENDING", "copying", false);
             try {
-                UploadResult copied = store.streamCopy(spec.region(), target, manifest.objectKey(), spec.sse());
+                UploadResult copied = store.streamCopy(spec.region(), target, manifest.objectKey(), (int) manifest.partSize(), spec.sse());
                 if (copied.size() != manifest.size() || !copied.sha256().equals(manifest.sha256())) {
                     store.delete(target, manifest.objectKey());
                     repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "FAILED",

@@ -71,8 +71,13 @@ public class ObjectStore implements DisposableBean {
 
     /** Starts a streamed multipart upload into the region's bucket. */
     public MultipartUpload upload(String region, String key, boolean sse) {
-        return MultipartUpload.start(client(region), bucket(region), key, (int) properties.partSize().toBytes(),
-                properties.uploadBuffers(), sse, properties.s3().sendChecksums());
+        return upload(region, key, (int) properties.partSize().toBytes(), sse);
+    }
+
+    /** Starts a streamed multipart upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
+    public MultipartUpload upload(String region, String key, int partSize, boolean sse) {
+        return MultipartUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
+                properties.s3().sendChecksums());
     }
 
     /** Stores a small object (a manifest) in one request. */
@@ -121,10 +126,13 @@ public class ObjectStore implements DisposableBean {
         client(region).deleteObject(b -> b.bucket(bucket(region)).key(key));
     }
 
-    /** Copies an object between regions as a stream, re-hashing it on the way; the caller compares the result. */
-    public UploadResult streamCopy(String fromRegion, String toRegion, String key, boolean sse) throws IOException {
+    /**
+     * Copies an object between regions as a stream in parts of {@code partSize} (the source's, so the
+     * composite checksums compare), re-hashing it on the way; the caller compares the result.
+     */
+    public UploadResult streamCopy(String fromRegion, String toRegion, String key, int partSize, boolean sse) throws IOException {
         try (InputStream in = open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
-            MultipartUpload upload = upload(toRegion, key, sse);
+            MultipartUpload upload = upload(toRegion, key, partSize, sse);
             try {
                 in.transferTo(upload);
                 return upload.complete();

@@ -299,9 +299,9 @@ public final class BackupBenchmark {
     }
 
     private Manifest writeManifest(UUID id, String kind, String key, UploadResult result, String lsn) {
-        Manifest manifest = new Manifest(1, id, kind, REGION, db, "US", Instant.now(), key, result.size(), result.sha256(),
-                properties.partSize().toBytes(), result.parts(), lsn, Instant.now(), Map.of("pg_dump", tools.version("pg_dump")), List.of(),
-                null);
+        Manifest manifest = new Manifest(io.meridian.backup.storage.Checksums.COMPOSITE_FORMAT, id, kind, REGION, db, "US", Instant.now(), key,
+                result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), lsn, Instant.now(),
+                Map.of("pg_dump", tools.version("pg_dump")), List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE);
         byte[] bytes = objects.bytes(manifest);
         store.put(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", bytes, false);
         Manifest checked = objects.manifest(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", Hex.sha256(bytes));
