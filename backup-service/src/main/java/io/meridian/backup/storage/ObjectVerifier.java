@@ -105,6 +105,9 @@ public final class ObjectVerifier {
 
     /** Checks that the parts of a manifest add up (sizes, numbering) before any byte is read. */
     public static @Nullable String inconsistency(Manifest manifest) {
+        if (manifest.formatVersion() < 1 || manifest.formatVersion() > Checksums.COMPOSITE_FORMAT) {
+            return "manifest format " + manifest.formatVersion() + " is not known to this version";
+        }
         long sum = 0;
         for (int i = 0; i < manifest.parts().size(); i++) {
             Manifest.Part p = manifest.parts().get(i);
@@ -124,8 +127,6 @@ public final class ObjectVerifier {
             if (!composite.equals(manifest.sha256())) {
                 return "manifest parts have the composite checksum " + composite + ", the manifest says " + manifest.sha256();
             }
-        } else if (manifest.formatVersion() != 1) {
-            return "manifest format " + manifest.formatVersion() + " is not known to this version";
         }
         return null;
     }
