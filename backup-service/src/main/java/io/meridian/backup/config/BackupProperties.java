@@ -26,8 +26,14 @@ import io.meridian.common.region.ResidencyZone;
  * @param restoreJobs       parallel jobs of pg_restore
  * @param schedulerTick     how often the scheduler looks for due policies (when it holds the lease)
  * @param lease             how long the scheduler lease lasts without renewal (a crashed holder frees it after this)
- * @param staleAfter        a running backup or restore whose heartbeat is older than this is marked failed (its instance died)
- * @param instanceName      this instance's name in the lease table; default: host name and pid
+ * @param staleAfter        a running backup or restore whose heartbeat (database time) is older than this is taken over by the
+ *                          scheduler lease holder and recovered as interrupted (its instance or worker died); at least twice
+ *                          {@code heartbeat}
+ * @param heartbeat         how often each instance renews the heartbeat of the runs and restores it works on
+ * @param instanceName      this instance's name in the lease table and in work ownership; default: pid@host. Give a stable name
+ *                          (the pod name of a StatefulSet) and a restarted instance recovers its previous incarnation's work at once
+ * @param restartInterrupted start a fresh run in place of an interrupted backup run (same source, copies, verification)
+ * @param maxAttempts       runs per backup request, the first one included, when interrupted runs are restarted
  */
 @ConfigurationProperties("meridian.backup")
 public record BackupProperties(
@@ -41,8 +47,18 @@ public record BackupProperties(
         @DefaultValue("2") int restoreJobs,
         @DefaultValue("5s") Duration schedulerTick,
         @DefaultValue("10m") Duration lease,
-        @DefaultValue("5m") Duration staleAfter,
-        @Nullable String instanceName) {
+        @DefaultValue("30s") Duration staleAfter,
+        @DefaultValue("5s") Duration heartbeat,
+        @Nullable String instanceName,
+        @DefaultValue("true") boolean restartInterrupted,
+        @DefaultValue("2") int maxAttempts) {
+
+    public BackupProperties {
+        if (staleAfter.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("meridian.backup.stale-after (" + staleAfter + ") must be at least twice "
+                    + "meridian.backup.heartbeat (" + heartbeat + "): a live run would be taken for a dead one");
+        }
+    }
 
     /**
      * One managed region.
