@@ -34,6 +34,7 @@ import io.meridian.backup.policy.Policies;
 import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.restore.Restore;
 import io.meridian.backup.restore.RestoreRepository;
+import io.meridian.backup.restore.ServerOnDataDirectory;
 import io.meridian.backup.storage.ObjectStore;
 import io.meridian.backup.topology.RegionTopology;
 import io.meridian.support.audit.AuditLog;
@@ -53,7 +54,8 @@ import io.meridian.support.audit.AuditRecord;
  * copy target's; its copies are marked {@code DELETED}; it is marked {@code INTERRUPTED}; and, when
  * {@code restart-interrupted} is on and attempts remain, a fresh run of the same spec starts (a
  * policy's run only while the policy exists and is enabled);
- * <li>a restore: the temporary database or staging directory is removed; if it died while swapping, a target moved aside is put
+ * <li>a restore: the temporary database or staging directory is removed (after stopping a
+ * verification server still running on it); if it died while swapping, a target moved aside is put
  * back, or, when the restored data had already taken the target's name, the moved-aside one is
  * dropped; it is marked {@code INTERRUPTED} saying which. A namespace restore interrupted while
  * applying cannot be rolled back (the previous resources are not kept); the error says so and how to
@@ -281,6 +283,7 @@ public class Recovery {
         Path staging = region.dataRoot().resolve(interrupted.temporaryName());
         Path retired = region.dataRoot().resolve(interrupted.retiredName());
         Path destination = region.dataRoot().resolve(restore.target());
+        ServerOnDataDirectory.stopIfRunning(staging);
         if (Files.exists(staging) || !restore.phase().equals("SWAPPING")) {
             String back = "";
             if (!Files.exists(destination) && Files.exists(retired)) {

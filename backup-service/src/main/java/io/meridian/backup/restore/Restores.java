@@ -407,6 +407,25 @@ public class Restores {
                 // PostgreSQL runs as postgres and refuses a data directory it does not own
                 command(List.of("chown", "-R", "postgres:postgres", staging.toString()), handle);
             }
+            checkCancelled(handle);
+            // prove it: PostgreSQL recovers from the WAL in the backup until it is writable, then is read and stopped cleanly
+            phase(id, handle, "STARTING", null);
+            Map<String, Object> proof = new LinkedHashMap<>();
+            long began = System.nanoTime();
+            try (ServerOnDataDirectory server = ServerOnDataDirectory.start(staging, tools.bin(), spool.resolve("postgres.log"))) {
+                proof.put("recoveredInMillis", (System.nanoTime() - began) / 1_000_000);
+                if (!server.writable()) {
+                    throw new IOException("the restored server is still in recovery after starting; it was not swapped in");
+                }
+                proof.put("writable", true);
+                proof.put("endLsn", server.lsn());
+                checkCancelled(handle);
+                phase(id, handle, "CHECKING", null);
+                List<ServerOnDataDirectory.DatabaseContents> contents = server.contents();
+                proof.put("databases", contents.stream().map(d -> Map.of("name", d.name(), "tables", d.tables(), "rows", d.rows(),
+                        "digests", d.digests())).toList());
+            }
+            checkCancelled(handle);
             phase(id, handle, "SWAPPING", null);
             requireOwned(id, handle);
             boolean replaced = false;
@@ -421,8 +440,13 @@ public class Restores {
             if (replaced) {
                 deleteTree(retired);
             }
-            return Map.of("dataDirectory", destination.toString(), "replaced", replaced,
-                    "next", "start a PostgreSQL server on it (pg_ctl -D " + destination + " start); it recovers from the WAL in the backup");
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("dataDirectory", destination.toString());
+            result.put("replaced", replaced);
+            result.putAll(proof);
+            result.put("next", "the data directory was started, recovered to writable, checked and stopped cleanly; point the region's "
+                    + "database at it (see the restore runbook): pg_ctl -D " + destination + " start");
+            return result;
         } finally {
             deleteTree(staging);
         }
