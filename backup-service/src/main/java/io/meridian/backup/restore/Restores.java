@@ -279,7 +279,7 @@ public class Restores {
             result = switch (backup.kind()) {
                 case LOGICAL -> restoreDatabase(id, region, target, file, source.manifest(), verifyContents, handle);
                 case PHYSICAL -> restoreDirectory(id, region, target, mode, file, spool, handle);
-                case KUBERNETES -> restoreNamespace(id, region, target, file, source.manifest(), handle);
+                case KUBERNETES -> restoreNamespace(id, region, target, mode, file, source.manifest(), handle);
             };
             status = "SUCCEEDED";
             phase = "DONE";
@@ -460,8 +460,8 @@ public class Restores {
         }
     }
 
-    private Map<String, Object> restoreNamespace(UUID id, RegionSettings region, String namespace, Path file, Manifest manifest,
-            Running handle) throws IOException, CancelledException {
+    private Map<String, Object> restoreNamespace(UUID id, RegionSettings region, String namespace, String mode, Path file,
+            Manifest manifest, Running handle) throws IOException, CancelledException {
         List<HasMetadata> items;
         try {
             items = kubernetes.parse(Files.readAllBytes(file), manifest.contents());
@@ -470,8 +470,15 @@ public class Restores {
         }
         phase(id, handle, "APPLYING", null);
         requireOwned(id, handle);
-        int applied = kubernetes.apply(region.kubernetesApi().toString(), namespace, items);
-        return Map.of("resources", applied, "namespace", namespace);
+        // with REPLACE (confirmed by name, admin only: checked at the request) what the backup does not hold is deleted
+        NamespaceResources.Applied applied = kubernetes.apply(region.kubernetesApi().toString(), namespace, items, mode.equals("REPLACE"));
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("namespace", namespace);
+        result.put("resources", items.size());
+        result.put("created", applied.created());
+        result.put("replaced", applied.replaced());
+        result.put("deleted", applied.deleted());
+        return result;
     }
 
     /** Cancels a running restore; it stops at the next step and leaves the target unchanged. */
