@@ -15,7 +15,9 @@ import io.meridian.common.region.ResidencyZone;
 /**
  * Settings of the backup service ({@code meridian.backup.*}).
  *
- * @param regions           the managed regions by id: zone, database, bucket, Kubernetes API
+ * @param regions           the managed regions by id: zone, database, bucket, Kubernetes API. The regions region-service
+ *                          publishes on {@code meridian.region-events} take precedence; these are the bootstrap and fill in
+ *                          what the registry does not carry (database user, data root)
  * @param s3                how to reach the S3 API
  * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
@@ -34,6 +36,9 @@ import io.meridian.common.region.ResidencyZone;
  *                          (the pod name of a StatefulSet) and a restarted instance recovers its previous incarnation's work at once
  * @param restartInterrupted start a fresh run in place of an interrupted backup run (same source, copies, verification)
  * @param maxAttempts       runs per backup request, the first one included, when interrupted runs are restarted
+ * @param dataRoot          where physical restores write data directories ({@code <data-root>/<region>}) in regions that come
+ *                          from region-service's registry without a {@code regions.<id>.data-root} of their own; unset: no
+ *                          physical restores into such regions
  */
 @ConfigurationProperties("meridian.backup")
 public record BackupProperties(
@@ -51,7 +56,8 @@ public record BackupProperties(
         @DefaultValue("5s") Duration heartbeat,
         @Nullable String instanceName,
         @DefaultValue("true") boolean restartInterrupted,
-        @DefaultValue("2") int maxAttempts) {
+        @DefaultValue("2") int maxAttempts,
+        @Nullable Path dataRoot) {
 
     public BackupProperties {
         if (staleAfter.compareTo(heartbeat.multipliedBy(2)) < 0) {

@@ -260,7 +260,7 @@ public final class BackupBenchmark {
         properties = new BackupProperties(Map.of(REGION, region),
                 new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
                 DataSize.ofMegabytes(8), 3, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
-                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2);
+                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
         objects = new BackupObjects(store, JsonMapper.builder().build());
