@@ -34,6 +34,7 @@ import io.meridian.backup.policy.Policies;
 import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.restore.Restore;
 import io.meridian.backup.restore.RestoreRepository;
+import io.meridian.backup.restore.Restores;
 import io.meridian.backup.restore.ServerOnDataDirectory;
 import io.meridian.backup.storage.ObjectStore;
 import io.meridian.backup.topology.RegionTopology;
@@ -76,13 +77,15 @@ public class Recovery {
     private final RegionTopology topology;
     private final BackupRuns runs;
     private final Policies policies;
+    private final Restores running;
     private final WorkOwner owner;
     private final BackupProperties properties;
     private final AuditLog audit;
     private final BackupEvents events;
 
     Recovery(BackupRepository backups, RestoreRepository restores, ObjectStore store, Databases databases, RegionTopology topology,
-            BackupRuns runs, Policies policies, WorkOwner owner, BackupProperties properties, AuditLog audit, BackupEvents events) {
+            BackupRuns runs, Policies policies, Restores running, WorkOwner owner, BackupProperties properties, AuditLog audit,
+            BackupEvents events) {
         this.backups = backups;
         this.restores = restores;
         this.store = store;
@@ -90,6 +93,7 @@ public class Recovery {
         this.topology = topology;
         this.runs = runs;
         this.policies = policies;
+        this.running = running;
         this.owner = owner;
         this.properties = properties;
         this.audit = audit;
@@ -111,6 +115,9 @@ public class Recovery {
         List<UUID> recoveredBackups = new ArrayList<>();
         List<UUID> restarted = new ArrayList<>();
         for (BackupRepository.Interrupted run : backups.interrupted(properties.staleAfter(), owner.name(), owner.id())) {
+            if (owner.id().equals(run.owner()) && runs.isActive(run.backup().id())) {
+                continue; // this instance's own live run whose heartbeat lagged: alive, not interrupted
+            }
             try {
                 recoverRun(run).ifPresent(restarted::add);
                 recoveredBackups.add(run.backup().id());
@@ -121,6 +128,9 @@ public class Recovery {
         }
         List<UUID> recoveredRestores = new ArrayList<>();
         for (RestoreRepository.Interrupted restore : restores.interrupted(properties.staleAfter(), owner.name(), owner.id())) {
+            if (owner.id().equals(restore.owner()) && running.isRunning(restore.restore().id())) {
+                continue; // this instance's own live restore whose heartbeat lagged
+            }
             try {
                 if (recoverRestore(restore)) {
                     recoveredRestores.add(restore.restore().id());

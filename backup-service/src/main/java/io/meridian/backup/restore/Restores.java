@@ -481,6 +481,11 @@ public class Restores {
         return result;
     }
 
+    /** Whether a restore runs in this instance. */
+    public boolean isRunning(UUID id) {
+        return running.containsKey(id);
+    }
+
     /** Cancels a running restore; it stops at the next step and leaves the target unchanged. */
     public Restore cancel(String id) {
         Restore restore = get(id);
