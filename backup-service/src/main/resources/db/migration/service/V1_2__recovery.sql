@@ -1,6 +1,6 @@
 -- Recovery after a crash: who runs each backup and restore (instance name and incarnation, fencing
--- every write), the multipart upload to abort, the spec to start a fresh run from, and the names of
--- the temporary database or directory a restore creates (so that whoever finds it interrupted can
+-- every write), the multipart upload to abort, the spec to start a fresh run from, the restore test's
+-- scratch database, and the names of the temporary database or directory a restore creates (so that whoever finds it interrupted can
 -- remove them). Rows written before this migration have no owner: they are judged by heartbeat age.
 
 ALTER TABLE backup ADD COLUMN owner text;
@@ -11,6 +11,7 @@ ALTER TABLE backup ADD COLUMN copy_targets text;                 -- comma-separa
 ALTER TABLE backup ADD COLUMN server_side_encryption boolean;
 ALTER TABLE backup ADD COLUMN attempt integer NOT NULL DEFAULT 1;
 ALTER TABLE backup ADD COLUMN retry_of uuid REFERENCES backup (id) ON DELETE SET NULL;
+ALTER TABLE backup ADD COLUMN scratch_database text;             -- meridian_restore_test_* while a restore test runs
 CREATE INDEX backup_running ON backup (status) WHERE status = 'RUNNING';
 
 ALTER TABLE restore_op ADD COLUMN owner text;

@@ -76,7 +76,7 @@ class RecoveryIntegrationTests extends BackupIntegrationTest {
 
             assertThat(interrupted.get("status").asString()).as(interrupted.toString()).isEqualTo("INTERRUPTED");
             assertThat(interrupted.get("error").asString()).contains("interrupted in phase WRITING", "backup-b/",
-                    "1 multipart upload(s) aborted", "a fresh run was started (attempt 2 of 2)");
+                    "1 multipart upload(s) aborted", "a fresh run was started: ", "(attempt 2 of 2)");
             assertThat(incompleteUploads("us-east-1", prefix)).isEmpty();
             assertThat(incompleteUploads("us-west-2", prefix)).isEmpty();
             JsonNode audit = api().get("/api/v1/backups/audit?target=backup/" + id, TestTokens.viewer()).json();
@@ -99,6 +99,38 @@ class RecoveryIntegrationTests extends BackupIntegrationTest {
             assertThat(arm.passed.await(30, TimeUnit.SECONDS)).isTrue();
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(20))
                     .until(() -> backup(id).get("status").asString().equals("INTERRUPTED") && incompleteUploads("us-east-1", prefix).isEmpty());
+        }
+    }
+
+    @Test
+    void aRunWhoseInstanceDiedInItsRestoreTestLeavesNoScratchDatabaseAndNoObjects() throws Exception {
+        try (ConfigurableApplicationContext second = startSecondInstance("backup-d")) {
+            TestPhaseGate.Arm arm = second.getBean(TestPhaseGate.class).arm("backup", "RESTORE_TEST_COMPARING");
+            ApiClient.Response started = api(second).send("POST", "/api/v1/backups", TestTokens.operator(),
+                    ApiClient.json(logical("us-east-1", "crashy", List.of("us-west-2"), "RESTORE_TEST")));
+            assertThat(started.status()).as(started.body()).isEqualTo(202);
+            String id = started.json().get("id").asString();
+            assertThat(arm.reached.await(90, TimeUnit.SECONDS)).as("the run reached its restore test").isTrue();
+            String scratch = bed().value("us-east-1", "postgres",
+                    "SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'meridian_restore_test_%'");
+            assertThat(scratch).as("the dead run's scratch database").matches("meridian_restore_test_[0-9a-f]+");
+            String prefix = "backups/us-east-1/crashy/" + id + "/";
+            assertThat(bed().s3().listObjectsV2(b -> b.bucket(BackupTestBed.bucket("us-west-2")).prefix(prefix)).contents())
+                    .as("object and manifest copied before it died").hasSize(2);
+
+            kill(second);
+            JsonNode interrupted = awaitFinished(id);
+
+            assertThat(interrupted.get("status").asString()).as(interrupted.toString()).isEqualTo("INTERRUPTED");
+            assertThat(interrupted.get("error").asString()).contains("interrupted in phase RESTORE_TEST", "restore test database " + scratch
+                    + " dropped", "4 object(s) deleted");
+            assertThat(bed().databaseExists("us-east-1", scratch)).isFalse();
+            for (String region : List.of("us-east-1", "us-west-2")) {
+                assertThat(bed().s3().listObjectsV2(b -> b.bucket(BackupTestBed.bucket(region)).prefix(prefix)).contents()).isEmpty();
+            }
+            assertThat(interrupted.get("copies")).extracting(c -> c.get("status").asString()).containsOnly("DELETED");
+            arm.release.countDown();
+            assertThat(arm.passed.await(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 

@@ -115,6 +115,11 @@ public class BackupRepository {
                 """).param("id", id).param("owner", owner).param("region", region).param("key", key).param("upload", uploadId).update();
     }
 
+    /** Records the scratch database a restore test is about to create (null once it is dropped), so that recovery can drop it. */
+    public void scratch(UUID id, @Nullable String database) {
+        jdbc.sql("UPDATE backup SET scratch_database = :database WHERE id = :id").param("id", id).param("database", database).update();
+    }
+
     /** Ends a run owned by {@code owner}: false (nothing written) if another instance took it over meanwhile. */
     public boolean finishRun(UUID id, String owner, BackupStatus status, String phase, @Nullable String error) {
         return jdbc.sql("""
@@ -136,9 +141,10 @@ public class BackupRepository {
      * @param copyTargets  the regions it was to copy to
      * @param sse          server-side encryption
      * @param attempt      1 for a first run, 2 for the fresh run started after an interruption, ...
+     * @param scratchDatabase the restore test's scratch database on the source cluster, if one was being used
      */
     public record Interrupted(Backup backup, @Nullable String owner, @Nullable String uploadRegion, @Nullable String uploadKey,
-            @Nullable String uploadId, List<String> copyTargets, boolean sse, int attempt) {
+            @Nullable String uploadId, List<String> copyTargets, boolean sse, int attempt, @Nullable String scratchDatabase) {
     }
 
     /**
@@ -155,7 +161,8 @@ public class BackupRepository {
                 .replace("_", "\\_") + "/%").param("me", me)
                 .query((rs, n) -> new Interrupted(map(rs, n).withCopies(copies(rs.getObject("id", UUID.class))), rs.getString("owner"),
                         rs.getString("upload_region"), rs.getString("upload_key"), rs.getString("upload_id"),
-                        split(rs.getString("copy_targets")), rs.getBoolean("server_side_encryption"), rs.getInt("attempt")))
+                        split(rs.getString("copy_targets")), rs.getBoolean("server_side_encryption"), rs.getInt("attempt"),
+                        rs.getString("scratch_database")))
                 .list();
     }
 

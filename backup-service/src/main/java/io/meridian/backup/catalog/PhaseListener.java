@@ -4,7 +4,8 @@ import java.util.UUID;
 
 /**
  * Told on the worker's thread before a backup run or a restore enters a phase (after the phase is
- * recorded). The tests use it to hold a worker mid-way, as if its instance had frozen or died there.
+ * recorded), or a step within one ({@code UPLOADING} once the upload is recorded,
+ * {@code RESTORE_TEST_COMPARING} once the scratch database is restored). The tests use it to hold a worker mid-way, as if its instance had frozen or died there.
  */
 public interface PhaseListener {
 

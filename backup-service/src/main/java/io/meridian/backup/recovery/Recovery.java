@@ -52,7 +52,7 @@ import io.meridian.support.audit.AuditRecord;
  * <ul>
  * <li>a backup run: its persisted multipart upload is aborted, every incomplete upload under the
  * backup's prefix is aborted and every object under it deleted, in the source bucket and in each
- * copy target's; its copies are marked {@code DELETED}; it is marked {@code INTERRUPTED}; and, when
+ * copy target's; a restore test's scratch database is dropped; its copies are marked {@code DELETED}; it is marked {@code INTERRUPTED}; and, when
  * {@code restart-interrupted} is on and attempts remain, a fresh run of the same spec starts (a
  * policy's run only while the policy exists and is enabled);
  * <li>a restore: the temporary database or staging directory is removed (after stopping a
@@ -168,6 +168,19 @@ public class Recovery {
             abortedUploads += store.abortIncompleteUploads(region, prefix).size();
             deletedObjects += store.deletePrefix(region, prefix).size();
         }
+        if (run.scratchDatabase() != null) {
+            Optional<RegionSettings> source = topology.find(backup.region());
+            if (source.isPresent()) {
+                try {
+                    databases.dropIfExists(source.get(), run.scratchDatabase());
+                    backups.scratch(backup.id(), null);
+                    done.add("restore test database " + run.scratchDatabase() + " dropped");
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException("cannot drop the restore test database " + run.scratchDatabase() + " of " + backup.region()
+                            + ": " + e.getMessage(), e);
+                }
+            }
+        }
         for (Backup.Copy copy : backup.copies()) {
             backups.copy(backup.id(), copy.region(), copy.bucket(), copy.objectKey(), copy.manifestKey(), "DELETED",
                     "removed: the run was interrupted", false);
@@ -178,15 +191,20 @@ public class Recovery {
         UUID fresh = null;
         Optional<RunSpec> spec = restartSpec(backup, run);
         if (spec.isPresent()) {
-            reason += "; a fresh run was started (attempt " + (run.attempt() + 1) + " of " + properties.maxAttempts() + ")";
+            try {
+                Backup started = runs.start(spec.get(), run.attempt() + 1, backup.id());
+                fresh = started == null ? null : started.id();
+            } catch (RuntimeException e) {
+                // the run is recovered all the same; the next fire time (or the operator) takes the next backup
+                reason += "; the fresh run could not start: " + e.getMessage();
+            }
+            if (fresh != null) {
+                reason += "; a fresh run was started: " + fresh + " (attempt " + (run.attempt() + 1) + " of " + properties.maxAttempts() + ")";
+            }
         } else {
             reason += "; not restarted (" + whyNotRestarted(backup, run) + ")";
         }
         backups.finishRun(backup.id(), owner.id(), BackupStatus.INTERRUPTED, "INTERRUPTED", reason);
-        if (spec.isPresent()) {
-            Backup started = runs.start(spec.get(), run.attempt() + 1, backup.id());
-            fresh = started == null ? null : started.id();
-        }
         Map<String, Object> after = new LinkedHashMap<>();
         after.put("status", BackupStatus.INTERRUPTED);
         after.put("abortedUploads", abortedUploads);
