@@ -3,6 +3,8 @@ package io.meridian.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.scheduling.annotation.ScheduledAnnotationBeanPostProcessor;
 
+import io.meridian.stack.postgres.PostgresCluster;
 import io.meridian.testsupport.ApiClient;
 import io.meridian.testsupport.TestInfrastructure;
 import io.meridian.testsupport.TestTokens;
@@ -131,6 +134,37 @@ class RecoveryIntegrationTests extends BackupIntegrationTest {
             assertThat(interrupted.get("copies")).extracting(c -> c.get("status").asString()).containsOnly("DELETED");
             arm.release.countDown();
             assertThat(arm.passed.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aPhysicalRestoreWhoseInstanceDiedWhileItsProvingServerRanLeavesNoServerAndNoStagingDirectory() throws Exception {
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of(),
+                "verification", "NONE"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
+        Path dataRoot = bed().root().resolve("data-us-east-1");
+        try (ConfigurableApplicationContext second = startSecondInstance("backup-e")) {
+            TestPhaseGate.Arm arm = second.getBean(TestPhaseGate.class).arm("restore", "CHECKING");
+            ApiClient.Response started = api(second).send("POST", "/api/v1/backups/restores", TestTokens.operator(),
+                    ApiClient.json(Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-east-1", "target", "pg_crashed")));
+            assertThat(started.status()).as(started.body()).isEqualTo(202);
+            String id = started.json().get("id").asString();
+            assertThat(arm.reached.await(120, TimeUnit.SECONDS)).as("the restore's proving server runs").isTrue();
+            Path staging = dataRoot.resolve(".pg_crashed.restoring-" + id);
+            assertThat(PostgresCluster.runningPid(staging)).as("a server runs on the staging directory").isPresent();
+
+            kill(second);
+            JsonNode restore = awaitRestore(id);
+
+            assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("INTERRUPTED");
+            assertThat(restore.get("error").asString()).contains("interrupted in phase CHECKING", "staging directory", "removed");
+            assertThat(PostgresCluster.runningPid(staging)).as("the dead restore's server was stopped").isEmpty();
+            assertThat(staging).doesNotExist();
+            assertThat(dataRoot.resolve("pg_crashed")).doesNotExist();
+            arm.release.countDown();
+            assertThat(arm.passed.await(60, TimeUnit.SECONDS)).isTrue();
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30)).until(() -> restore(id).get("status").asString()
+                    .equals("INTERRUPTED") && !Files.exists(dataRoot.resolve("pg_crashed")));
         }
     }
 
