@@ -95,6 +95,8 @@ class RecoveryIntegrationTests extends BackupIntegrationTest {
 
             JsonNode rerun = awaitFinished(fresh);
             assertThat(rerun.get("status").asString()).as(rerun.toString()).isEqualTo("VERIFIED");
+            assertThat(rerun.get("attempt").asInt()).isEqualTo(2);
+            assertThat(rerun.get("retryOf").asString()).isEqualTo(id);
             assertThat(rerun.get("copies")).hasSize(2);
 
             // the dead instance comes back to life: it owns nothing any more and changes nothing

@@ -238,7 +238,8 @@ public class BackupRepository {
                 instant(rs.getTimestamp("finished_at")), (Long) rs.getObject("size_bytes"), rs.getString("sha256"),
                 (Integer) rs.getObject("part_count"), rs.getString("object_key"), rs.getString("manifest_key"),
                 rs.getString("manifest_sha256"), rs.getString("source_lsn"), instant(rs.getTimestamp("source_time")),
-                restoreTest == null ? null : json.readTree(restoreTest), rs.getString("error"), List.of());
+                restoreTest == null ? null : json.readTree(restoreTest), rs.getString("error"), rs.getInt("attempt"),
+                rs.getObject("retry_of", UUID.class), List.of());
     }
 
     private static Backup.Copy mapCopy(ResultSet rs) throws SQLException {
