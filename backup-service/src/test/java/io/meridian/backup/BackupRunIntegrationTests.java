@@ -72,13 +72,20 @@ class BackupRunIntegrationTests extends BackupIntegrationTest {
             JsonNode manifest = JsonMapper.builder().build().readTree(bed().s3().getObjectAsBytes(
                     b -> b.bucket(BackupTestBed.bucket(region)).key(backup.get("manifestKey").asString())).asByteArray());
             assertThat(object.length).isEqualTo(backup.get("sizeBytes").asLong()).isEqualTo(manifest.get("size").asLong());
-            assertThat(sha256(object, 0, object.length)).isEqualTo(backup.get("sha256").asString()).isEqualTo(manifest.get("sha256").asString());
+            assertThat(manifest.get("formatVersion").asInt()).isEqualTo(2);
+            assertThat(manifest.get("checksumType").asString()).isEqualTo("COMPOSITE");
+            // the object checksum is S3-style composite: SHA-256 over the parts' binary digests, then "-<parts>"
+            MessageDigest composite = MessageDigest.getInstance("SHA-256");
             int offset = 0;
             for (JsonNode part : manifest.get("parts")) {
                 int size = part.get("size").asInt();
                 assertThat(sha256(object, offset, size)).isEqualTo(part.get("sha256").asString());
+                composite.update(HexFormat.of().parseHex(sha256(object, offset, size)));
                 offset += size;
             }
+            assertThat(offset).isEqualTo(object.length);
+            String expected = HexFormat.of().formatHex(composite.digest()) + "-" + manifest.get("parts").size();
+            assertThat(manifest.get("sha256").asString()).isEqualTo(expected).isEqualTo(backup.get("sha256").asString());
             assertThat(manifest.get("toolVersions").get("pg_dump").asString()).startsWith("pg_dump (PostgreSQL)");
             assertThat(manifest.get("contents")).extracting(c -> c.get("name").asString())
                     .containsExactly("public.customers", "public.orders");

@@ -127,6 +127,9 @@ public final class BackupTestBed {
         registry.add("meridian.backup.part-size", () -> "5MB");
         registry.add("meridian.backup.dump-compression", () -> "0");
         registry.add("meridian.backup.scheduler-tick", () -> "300ms");
+        // interrupted work is recognised after 6 s without a heartbeat (renewed every 500 ms)
+        registry.add("meridian.backup.heartbeat", () -> "500ms");
+        registry.add("meridian.backup.stale-after", () -> "6s");
         registry.add("meridian.backup.work-dir", () -> root.resolve("work").toString());
         Map<String, double[]> locations = Map.of("us-east-1", new double[] {38.9, -77.4}, "us-west-2", new double[] {45.6, -121.2},
                 "eu-west-1", new double[] {53.35, -6.26}, "eu-central-1", new double[] {50.1, 8.7});

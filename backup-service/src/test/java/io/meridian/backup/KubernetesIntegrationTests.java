@@ -55,6 +55,8 @@ class KubernetesIntegrationTests extends BackupIntegrationTest {
             JsonNode restore = awaitRestore(started.json().get("id").asString());
             assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
             assertThat(restore.get("result").get("resources").asInt()).isEqualTo(4);
+            assertThat(restore.get("result").get("created")).hasSize(4);
+            assertThat(restore.get("result").get("deleted")).as("a NEW restore deletes nothing").isEmpty();
 
             assertThat(west.configMaps().inNamespace("storefront").withName("settings").get().getData())
                     .containsEntry("greeting", "hello").containsEntry("limit", "42");
@@ -67,6 +69,49 @@ class KubernetesIntegrationTests extends BackupIntegrationTest {
             // restoring over the now populated namespace needs confirmation
             assertProblem(post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-west-2",
                     "target", "storefront"), TestTokens.operator()), 409, "confirmation-required", "confirm");
+        }
+    }
+
+    @Test
+    void replacingANamespaceDeletesWhatTheBackupDoesNotHoldAndListsWhatItDid() {
+        try (KubernetesClient east = bed().kubernetes("us-east-1"); KubernetesClient west = bed().kubernetes("us-west-2")) {
+            populate(east, "checkout");
+            JsonNode backup = backupNow(Map.of("kind", "KUBERNETES", "region", "us-east-1", "source", "checkout",
+                    "copyTargets", List.of("us-west-2"), "verification", "CHECKSUM"));
+            assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("VERIFIED");
+
+            // the target namespace drifted: a changed config map, and resources the backup never had
+            west.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("checkout").endMetadata().build()).create();
+            west.configMaps().inNamespace("checkout").resource(new ConfigMapBuilder().withNewMetadata().withName("settings").endMetadata()
+                    .addToData("greeting", "drifted").build()).create();
+            west.configMaps().inNamespace("checkout").resource(new ConfigMapBuilder().withNewMetadata().withName("leftover").endMetadata()
+                    .addToData("x", "y").build()).create();
+            west.services().inNamespace("checkout").resource(new ServiceBuilder().withNewMetadata().withName("legacy").endMetadata()
+                    .withNewSpec().addNewPort().withPort(81).endPort().endSpec().build()).create();
+            Map<String, Object> request = Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-west-2", "target", "checkout",
+                    "mode", "REPLACE", "confirm", "checkout");
+
+            assertProblem(post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-west-2",
+                    "target", "checkout", "mode", "REPLACE", "confirm", "checkout-2"), TestTokens.admin()), 409, "confirmation-required", "confirm");
+            assertProblem(post("/api/v1/backups/restores", request, TestTokens.operator()), 403, "forbidden", null);
+            assertThat(west.configMaps().inNamespace("checkout").withName("leftover").get()).as("nothing touched yet").isNotNull();
+
+            ApiClient.Response started = post("/api/v1/backups/restores", request, TestTokens.admin());
+            assertThat(started.status()).as(started.body()).isEqualTo(202);
+            JsonNode restore = awaitRestore(started.json().get("id").asString());
+            assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+
+            JsonNode result = restore.get("result");
+            assertThat(result.get("created")).extracting(JsonNode::asString).containsExactlyInAnyOrder("Deployment/web", "Secret/db", "Service/web");
+            assertThat(result.get("replaced")).extracting(JsonNode::asString).containsExactly("ConfigMap/settings");
+            assertThat(result.get("deleted")).extracting(JsonNode::asString).containsExactlyInAnyOrder("ConfigMap/leftover", "Service/legacy");
+            assertThat(west.configMaps().inNamespace("checkout").withName("leftover").get()).isNull();
+            assertThat(west.services().inNamespace("checkout").withName("legacy").get()).isNull();
+            assertThat(west.configMaps().inNamespace("checkout").withName("settings").get().getData()).containsEntry("greeting", "hello")
+                    .containsEntry("limit", "42");
+            assertThat(west.apps().deployments().inNamespace("checkout").withName("web").get()).isNotNull();
+            JsonNode audit = api().get("/api/v1/backups/audit?target=restore/" + restore.get("id").asString(), TestTokens.viewer()).json();
+            assertThat(audit).extracting(a -> a.get("action").asString()).contains("restore.start", "restore.finish");
         }
     }
 

@@ -114,8 +114,25 @@ class RestoreIntegrationTests extends BackupIntegrationTest {
         JsonNode restore = awaitRestore(started.json().get("id").asString());
         assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
 
-        Path dataDir = Path.of(restore.get("result").get("dataDirectory").asString());
+        // the service proved it: PostgreSQL recovered the data directory from the backup's WAL to writable and it was read
+        JsonNode result = restore.get("result");
+        assertThat(result.get("writable").asBoolean()).as(result.toString()).isTrue();
+        assertThat(result.get("endLsn").asString()).matches("[0-9A-F]+/[0-9A-F]+");
+        JsonNode shop = null;
+        for (JsonNode database : result.get("databases")) {
+            if (database.get("name").asString().equals("shop")) {
+                shop = database;
+            }
+        }
+        assertThat(shop).as(result.toString()).isNotNull();
+        JsonNode ledger = shop.get("digests").get(0);
+        assertThat(ledger.get("name").asString()).isEqualTo("public.ledger");
+        assertThat(ledger.get("count").asLong() + ":" + ledger.get("hash").asString()).as("same rows and content hash as the source")
+                .isEqualTo(expected);
+        Path dataDir = Path.of(result.get("dataDirectory").asString());
         assertThat(dataDir.resolve("PG_VERSION")).exists();
+        assertThat(PostgresCluster.runningPid(dataDir)).as("the proving server was stopped").isEmpty();
+        assertThat(dataDir.resolve("backup_label")).as("recovery already ran: the directory starts without it").doesNotExist();
         try (PostgresCluster restored = PostgresCluster.builder("restored", dataDir, Ports.freePort()).build()) {
             restored.initIfNeeded().start();
             try (var c = restored.connect("shop"); var s = c.createStatement(); var rs = s.executeQuery(DIGEST)) {

@@ -25,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * @param startedAt      start
  * @param finishedAt     end, if finished
  * @param sizeBytes      object size
- * @param sha256         whole-object SHA-256
+ * @param sha256         object checksum: {@code <hex>-<parts>} composite (manifest format 2) or whole-object SHA-256 (format 1)
  * @param partCount      parts
  * @param objectKey      key of the data object in every bucket holding a copy
  * @param manifestKey    key of the manifest beside it
@@ -34,13 +34,16 @@ import tools.jackson.databind.JsonNode;
  * @param sourceTime     source time of that snapshot
  * @param restoreTest    the last restore test's result
  * @param error          why it failed, if it did
+ * @param attempt        1, or 2 for the fresh run started in place of an interrupted one
+ * @param retryOf        the interrupted run this one replaces, if any
  * @param copies         where it is stored
  */
 public record Backup(UUID id, @Nullable UUID policyId, BackupKind kind, String region, String source, String zone, String trigger,
         @Nullable Instant scheduledFor, BackupStatus status, @Nullable String phase, Verification verification, Instant startedAt,
         @Nullable Instant finishedAt, @Nullable Long sizeBytes, @Nullable String sha256, @Nullable Integer partCount,
         @Nullable String objectKey, @Nullable String manifestKey, @Nullable String manifestSha256, @Nullable String sourceLsn,
-        @Nullable Instant sourceTime, @Nullable JsonNode restoreTest, @Nullable String error, List<Copy> copies) {
+        @Nullable Instant sourceTime, @Nullable JsonNode restoreTest, @Nullable String error, int attempt, @Nullable UUID retryOf,
+        List<Copy> copies) {
 
     /**
      * One copy in one region's bucket.
@@ -60,6 +63,6 @@ public record Backup(UUID id, @Nullable UUID policyId, BackupKind kind, String r
     Backup withCopies(List<Copy> all) {
         return new Backup(id, policyId, kind, region, source, zone, trigger, scheduledFor, status, phase, verification, startedAt,
                 finishedAt, sizeBytes, sha256, partCount, objectKey, manifestKey, manifestSha256, sourceLsn, sourceTime, restoreTest, error,
-                List.copyOf(all));
+                attempt, retryOf, List.copyOf(all));
     }
 }

@@ -3,6 +3,7 @@ package io.meridian.backup.catalog;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,18 +30,24 @@ public class BackupRepository {
         this.json = json;
     }
 
-    /** Inserts a running backup; false if its policy's fire time was claimed already (by this or another instance). */
+    /**
+     * Inserts a running backup owned by {@code owner}; false if its policy's fire time was claimed
+     * already (by this or another instance).
+     */
     public boolean insertRunning(UUID id, @Nullable UUID policyId, BackupKind kind, String region, String source, String zone,
-            String trigger, @Nullable Instant scheduledFor, Verification verification) {
+            String trigger, @Nullable Instant scheduledFor, Verification verification, String owner, List<String> copyTargets, boolean sse,
+            int attempt, @Nullable UUID retryOf) {
         return jdbc.sql("""
                 INSERT INTO backup (id, policy_id, kind, region, source, zone, trigger_kind, scheduled_for, status, phase, verification,
-                                    started_at, heartbeat_at)
-                VALUES (:id, :policy, :kind, :region, :source, :zone, :trigger, :scheduledFor, 'RUNNING', 'QUEUED', :verification, now(), now())
+                                    started_at, heartbeat_at, owner, copy_targets, server_side_encryption, attempt, retry_of)
+                VALUES (:id, :policy, :kind, :region, :source, :zone, :trigger, :scheduledFor, 'RUNNING', 'QUEUED', :verification, now(), now(),
+                        :owner, :targets, :sse, :attempt, :retryOf)
                 ON CONFLICT (policy_id, scheduled_for) DO NOTHING
                 """)
                 .param("id", id).param("policy", policyId).param("kind", kind.name()).param("region", region).param("source", source)
                 .param("zone", zone).param("trigger", trigger).param("scheduledFor", ts(scheduledFor)).param("verification", verification.name())
-                .update() == 1;
+                .param("owner", owner).param("targets", String.join(",", copyTargets)).param("sse", sse).param("attempt", attempt)
+                .param("retryOf", retryOf).update() == 1;
     }
 
     public Optional<Backup> find(UUID id) {
@@ -88,12 +95,87 @@ public class BackupRepository {
                 .list();
     }
 
-    public void phase(UUID id, String phase) {
-        jdbc.sql("UPDATE backup SET phase = :phase, heartbeat_at = now() WHERE id = :id").param("id", id).param("phase", phase).update();
+    /** Moves a running backup to {@code phase}; false if {@code owner} no longer owns it (another instance recovered it). */
+    public boolean phase(UUID id, String owner, String phase) {
+        return jdbc.sql("UPDATE backup SET phase = :phase, heartbeat_at = now() WHERE id = :id AND owner = :owner AND status = 'RUNNING'")
+                .param("id", id).param("owner", owner).param("phase", phase).update() == 1;
     }
 
-    public void heartbeat(UUID id) {
-        jdbc.sql("UPDATE backup SET heartbeat_at = now() WHERE id = :id").param("id", id).update();
+    /** Renews a running backup's heartbeat; false if {@code owner} no longer owns it. */
+    public boolean heartbeat(UUID id, String owner) {
+        return jdbc.sql("UPDATE backup SET heartbeat_at = now() WHERE id = :id AND owner = :owner AND status = 'RUNNING'").param("id", id)
+                .param("owner", owner).update() == 1;
+    }
+
+    /** Records the multipart upload a run writes to (before the first part), or clears it (null) once it completed. */
+    public void upload(UUID id, String owner, @Nullable String region, @Nullable String key, @Nullable String uploadId) {
+        jdbc.sql("""
+                UPDATE backup SET upload_region = :region, upload_key = :key, upload_id = :upload, heartbeat_at = now()
+                WHERE id = :id AND owner = :owner
+                """).param("id", id).param("owner", owner).param("region", region).param("key", key).param("upload", uploadId).update();
+    }
+
+    /** Records the scratch database a restore test is about to create (null once it is dropped), so that recovery can drop it. */
+    public void scratch(UUID id, @Nullable String database) {
+        jdbc.sql("UPDATE backup SET scratch_database = :database WHERE id = :id").param("id", id).param("database", database).update();
+    }
+
+    /** Ends a run owned by {@code owner}: false (nothing written) if another instance took it over meanwhile. */
+    public boolean finishRun(UUID id, String owner, BackupStatus status, String phase, @Nullable String error) {
+        return jdbc.sql("""
+                UPDATE backup SET status = :status, phase = :phase, error = :error, heartbeat_at = now(), finished_at = now(),
+                       upload_id = NULL
+                WHERE id = :id AND owner = :owner AND status = 'RUNNING'
+                """).param("id", id).param("owner", owner).param("status", status.name()).param("phase", phase).param("error", error)
+                .update() == 1;
+    }
+
+    /**
+     * A running backup whose instance stopped, as recovery needs it.
+     *
+     * @param backup       the catalog entry
+     * @param owner        who ran it (null for rows from before owners were recorded)
+     * @param uploadRegion region of the multipart upload in flight, if any
+     * @param uploadKey    its key
+     * @param uploadId     its S3 upload id
+     * @param copyTargets  the regions it was to copy to
+     * @param sse          server-side encryption
+     * @param attempt      1 for a first run, 2 for the fresh run started after an interruption, ...
+     * @param scratchDatabase the restore test's scratch database on the source cluster, if one was being used
+     */
+    public record Interrupted(Backup backup, @Nullable String owner, @Nullable String uploadRegion, @Nullable String uploadKey,
+            @Nullable String uploadId, List<String> copyTargets, boolean sse, int attempt, @Nullable String scratchDatabase) {
+    }
+
+    /**
+     * Running backups whose owner stopped: no heartbeat for {@code staleAfter} (database time), or
+     * owned by an earlier incarnation of this instance ({@code ownerName}, restarted: its runs died with it).
+     */
+    public List<Interrupted> interrupted(Duration staleAfter, String ownerName, String me) {
+        return jdbc.sql("""
+                SELECT * FROM backup WHERE status = 'RUNNING'
+                  AND (heartbeat_at < now() - :stale * interval '1 millisecond'
+                       OR (owner LIKE :name AND owner <> :me))
+                ORDER BY started_at
+                """).param("stale", staleAfter.toMillis()).param("name", ownerName.replace("\\", "\\\\").replace("%", "\\%")
+                .replace("_", "\\_") + "/%").param("me", me)
+                .query((rs, n) -> new Interrupted(map(rs, n).withCopies(copies(rs.getObject("id", UUID.class))), rs.getString("owner"),
+                        rs.getString("upload_region"), rs.getString("upload_key"), rs.getString("upload_id"),
+                        split(rs.getString("copy_targets")), rs.getBoolean("server_side_encryption"), rs.getInt("attempt"),
+                        rs.getString("scratch_database")))
+                .list();
+    }
+
+    /** Takes a running backup over from {@code previous}: only one instance wins; the loser's writes are fenced from now on. */
+    public boolean takeOver(UUID id, @Nullable String previous, String me) {
+        return jdbc.sql("""
+                UPDATE backup SET owner = :me, phase = 'RECOVERING', heartbeat_at = now()
+                WHERE id = :id AND status = 'RUNNING' AND owner IS NOT DISTINCT FROM :previous
+                """).param("id", id).param("me", me).param("previous", previous).update() == 1;
+    }
+
+    private static List<String> split(@Nullable String csv) {
+        return csv == null || csv.isBlank() ? List.of() : List.of(csv.split(","));
     }
 
     /** Records the written object and its manifest. */
@@ -140,20 +222,11 @@ public class BackupRepository {
     public List<Backup> retained(String region, String source, BackupKind kind) {
         return jdbc.sql("""
                 SELECT * FROM backup WHERE region = :region AND source = :source AND kind = :kind
-                  AND status IN ('COMPLETED', 'VERIFIED', 'CORRUPT', 'FAILED')
+                  AND status IN ('COMPLETED', 'VERIFIED', 'CORRUPT', 'FAILED', 'INTERRUPTED')
                 ORDER BY started_at DESC, id
                 """)
                 .param("region", region).param("source", source).param("kind", kind.name()).query(this::map).list()
                 .stream().map(b -> b.withCopies(copies(b.id()))).toList();
-    }
-
-    /** Marks running backups whose instance stopped sending heartbeats as failed; returns their ids. */
-    public List<UUID> failStale(Instant heartbeatBefore) {
-        return jdbc.sql("""
-                UPDATE backup SET status = 'FAILED', error = 'interrupted: the instance running it stopped (no heartbeat since '
-                       || heartbeat_at || ')', finished_at = now()
-                WHERE status = 'RUNNING' AND heartbeat_at < :before RETURNING id
-                """).param("before", ts(heartbeatBefore)).query(UUID.class).list();
     }
 
     private Backup map(ResultSet rs, int row) throws SQLException {
@@ -165,7 +238,8 @@ public class BackupRepository {
                 instant(rs.getTimestamp("finished_at")), (Long) rs.getObject("size_bytes"), rs.getString("sha256"),
                 (Integer) rs.getObject("part_count"), rs.getString("object_key"), rs.getString("manifest_key"),
                 rs.getString("manifest_sha256"), rs.getString("source_lsn"), instant(rs.getTimestamp("source_time")),
-                restoreTest == null ? null : json.readTree(restoreTest), rs.getString("error"), List.of());
+                restoreTest == null ? null : json.readTree(restoreTest), rs.getString("error"), rs.getInt("attempt"),
+                rs.getObject("retry_of", UUID.class), List.of());
     }
 
     private static Backup.Copy mapCopy(ResultSet rs) throws SQLException {

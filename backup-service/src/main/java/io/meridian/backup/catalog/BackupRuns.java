@@ -32,6 +32,7 @@ import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
 import io.meridian.backup.storage.BackupObjects;
+import io.meridian.backup.storage.Checksums;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
 import io.meridian.backup.storage.Manifest.ContentDigest;
@@ -71,11 +72,16 @@ public class BackupRuns {
     private final BackupEvents events;
     private final Executor executor;
     private final MeterRegistry meters;
+    private final WorkOwner owner;
+    private final List<PhaseListener> listeners;
     private final Set<UUID> active = ConcurrentHashMap.newKeySet();
+    /** Runs another instance took over (this one's heartbeat was refused): they stop at their next phase. */
+    private final Set<UUID> lost = ConcurrentHashMap.newKeySet();
 
     BackupRuns(BackupRepository repository, BackupProperties properties, RegionTopology topology, ObjectStore store, BackupObjects objects,
             PgTools tools, Databases databases, NamespaceResources kubernetes, CopyVerifier verifier, RestoreTester restoreTester,
-            Retention retention, AuditLog audit, BackupEvents events, @Qualifier("backupExecutor") Executor executor, MeterRegistry meters) {
+            Retention retention, AuditLog audit, BackupEvents events, @Qualifier("backupExecutor") Executor executor, MeterRegistry meters,
+            WorkOwner owner, List<PhaseListener> listeners) {
         this.repository = repository;
         this.properties = properties;
         this.topology = topology;
@@ -91,6 +97,8 @@ public class BackupRuns {
         this.events = events;
         this.executor = executor;
         this.meters = meters;
+        this.owner = owner;
+        this.listeners = List.copyOf(listeners);
     }
 
     /**
@@ -117,15 +125,47 @@ public class BackupRuns {
      * @return the new backup, or null if that policy fire time was claimed already
      */
     public @Nullable Backup start(RunSpec spec) {
+        return start(spec, 1, null);
+    }
+
+    /**
+     * Claims a run as attempt {@code attempt} (a fresh run after {@code retryOf} was interrupted) and starts it.
+     *
+     * @return the new backup, or null if that policy fire time was claimed already
+     */
+    public @Nullable Backup start(RunSpec spec, int attempt, @Nullable UUID retryOf) {
+        UUID id = claim(spec, attempt, retryOf);
+        if (id == null) {
+            return null;
+        }
+        executor.execute(() -> run(id, spec));
+        return repository.find(id).orElseThrow();
+    }
+
+    /** Records a running backup owned by this instance; null if that policy fire time was claimed already. */
+    public @Nullable UUID claim(RunSpec spec, int attempt, @Nullable UUID retryOf) {
         UUID id = UUID.randomUUID();
         String zone = topology.zone(spec.region()).name();
         if (!repository.insertRunning(id, spec.policyId(), spec.kind(), spec.region(), spec.source(), zone, spec.trigger(),
-                spec.scheduledFor(), spec.verification())) {
+                spec.scheduledFor(), spec.verification(), owner.id(), spec.copyTargets(), spec.sse(), attempt, retryOf)) {
             return null;
         }
         active.add(id);
-        executor.execute(() -> run(id, spec));
-        return repository.find(id).orElseThrow();
+        return id;
+    }
+
+    private void phase(UUID id, String phase) {
+        if (lost.contains(id) || !repository.phase(id, owner.id(), phase)) {
+            throw new OwnershipLostException(id);
+        }
+        listeners.forEach(l -> l.entering("backup", id, phase));
+    }
+
+    /** Another instance took the run over (it found this one's heartbeat stale): this one stops and writes nothing more. */
+    static final class OwnershipLostException extends IllegalStateException {
+        OwnershipLostException(UUID id) {
+            super("backup " + id + " was taken over by another instance (this one's heartbeat had gone stale)");
+        }
     }
 
     /** Runs a backup in the calling thread (the benchmark and {@link #start} use it). */
@@ -141,12 +181,12 @@ public class BackupRuns {
             BackupStatus status = BackupStatus.COMPLETED;
             String detail = "written and copied";
             if (spec.verification() != Verification.NONE) {
-                repository.phase(id, "VERIFYING");
+                phase(id, "VERIFYING");
                 CopyVerifier.Outcome verified = verifier.verifyAll(id);
                 status = verified.allOk() ? BackupStatus.VERIFIED : BackupStatus.CORRUPT;
                 detail = verified.summary();
                 if (verified.allOk() && spec.verification() == Verification.RESTORE_TEST && spec.kind() == BackupKind.LOGICAL) {
-                    repository.phase(id, "RESTORE_TEST");
+                    phase(id, "RESTORE_TEST");
                     RestoreTester.Result test = restoreTester.test(id);
                     if (!test.passed()) {
                         status = BackupStatus.CORRUPT;
@@ -154,22 +194,31 @@ public class BackupRuns {
                     detail = detail + "; restore test " + (test.passed() ? "passed" : "FAILED: " + test.detail());
                 }
             }
-            repository.status(id, status, "DONE", status == BackupStatus.CORRUPT ? detail : null);
+            if (!repository.finishRun(id, owner.id(), status, "DONE", status == BackupStatus.CORRUPT ? detail : null)) {
+                throw new OwnershipLostException(id);
+            }
             outcome = status.name().toLowerCase();
             audit.record("backup.run", "backup/" + id, spec.trigger().toLowerCase() + " run", AuditRecord.Outcome.SUCCEEDED,
                     status + ": " + detail, null, Map.of("status", status, "region", spec.region(), "source", spec.source(),
                             "size", manifest.size(), "sha256", manifest.sha256()));
             events.changed(repository.find(id).orElseThrow());
             log.info("Backup {} of {}/{} {}: {}", id, spec.region(), spec.source(), status, detail);
+        } catch (OwnershipLostException e) {
+            log.warn("Backup {} of {}/{}: {}; stopped without writing its outcome", id, spec.region(), spec.source(), e.getMessage());
+            outcome = "taken-over";
         } catch (Exception e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             log.warn("Backup {} of {}/{} failed: {}", id, spec.region(), spec.source(), reason, e);
-            repository.status(id, BackupStatus.FAILED, "FAILED", reason);
+            if (!repository.finishRun(id, owner.id(), BackupStatus.FAILED, "FAILED", reason)) {
+                log.warn("Backup {}: another instance took it over; its outcome is theirs to record", id);
+                return;
+            }
             audit.record("backup.run", "backup/" + id, spec.trigger().toLowerCase() + " run", AuditRecord.Outcome.FAILED, reason, null,
                     null);
             repository.find(id).ifPresent(events::changed);
         } finally {
             active.remove(id);
+            lost.remove(id);
             sample.stop(meters.timer("meridian.backup.run", "region", spec.region(), "kind", spec.kind().name(), "outcome", outcome));
             MDC.remove("region");
             MDC.remove("operation");
@@ -184,7 +233,7 @@ public class BackupRuns {
     }
 
     /** Object key layout: {@code backups/<region>/<source>/<id>/<file>}, the same in every bucket. */
-    static String prefix(UUID id, BackupKind kind, String region, String source) {
+    public static String prefix(UUID id, BackupKind kind, String region, String source) {
         return "backups/" + region + "/" + (kind == BackupKind.KUBERNETES ? "k8s-" : "") + source + "/" + id + "/";
     }
 
@@ -192,7 +241,7 @@ public class BackupRuns {
     }
 
     private Manifest write(UUID id, RunSpec spec) throws Exception {
-        repository.phase(id, "WRITING");
+        phase(id, "WRITING");
         String prefix = prefix(id, spec.kind(), spec.region(), spec.source());
         String objectKey = prefix + switch (spec.kind()) {
             case LOGICAL -> "dump.pgcustom";
@@ -204,6 +253,9 @@ public class BackupRuns {
         Produced produced;
         UploadResult result;
         try {
+            // persisted before the first part: whoever finds this run interrupted aborts exactly this upload
+            repository.upload(id, owner.id(), spec.region(), objectKey, upload.uploadId());
+            listeners.forEach(l -> l.entering("backup", id, "UPLOADING"));
             produced = switch (spec.kind()) {
                 case LOGICAL -> dump(id, spec, upload);
                 case PHYSICAL -> baseBackup(id, spec, upload);
@@ -214,9 +266,10 @@ public class BackupRuns {
             upload.abort();
             throw e;
         }
-        Manifest manifest = new Manifest(1, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
+        repository.upload(id, owner.id(), null, null, null);
+        Manifest manifest = new Manifest(Checksums.COMPOSITE_FORMAT, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
                 Instant.now(), objectKey, result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), produced.lsn(),
-                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null);
+                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE);
         byte[] manifestBytes = objects.bytes(manifest);
         store.put(spec.region(), manifestKey, manifestBytes, spec.sse());
         repository.written(id, result.size(), result.sha256(), result.parts().size(), objectKey, manifestKey, Hex.sha256(manifestBytes),
@@ -284,7 +337,7 @@ public class BackupRuns {
         if (spec.copyTargets().isEmpty()) {
             return;
         }
-        repository.phase(id, "COPYING");
+        phase(id, "COPYING");
         String manifestKey = prefix(id, spec.kind(), spec.region(), spec.source()) + "manifest.json";
         byte[] manifestBytes = objects.bytes(manifest);
         List<String> failures = new ArrayList<>();
@@ -294,7 +347,7 @@ public class BackupRuns {
             String bucket = store.bucket(target);
             repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "PENDING", "copying", false);
             try {
-                UploadResult copied = store.streamCopy(spec.region(), target, manifest.objectKey(), spec.sse());
+                UploadResult copied = store.streamCopy(spec.region(), target, manifest.objectKey(), (int) manifest.partSize(), spec.sse());
                 if (copied.size() != manifest.size() || !copied.sha256().equals(manifest.sha256())) {
                     store.delete(target, manifest.objectKey());
                     repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "FAILED",
@@ -314,10 +367,17 @@ public class BackupRuns {
         }
     }
 
-    /** Keeps the heartbeat of running backups fresh, so another instance can tell a live run from a dead one. */
-    @Scheduled(fixedDelayString = "${meridian.backup.heartbeat:30s}")
+    /**
+     * Keeps the heartbeat of running backups fresh, so another instance can tell a live run from a
+     * dead one; a refused heartbeat means another instance took the run over, and it stops.
+     */
+    @Scheduled(fixedDelayString = "${meridian.backup.heartbeat:5s}")
     void heartbeat() {
-        active.forEach(repository::heartbeat);
+        for (UUID id : active) {
+            if (!repository.heartbeat(id, owner.id())) {
+                lost.add(id);
+            }
+        }
     }
 
     /** Whether a backup runs in this instance. */

@@ -12,6 +12,11 @@ public enum BackupStatus {
     CORRUPT,
     /** The run failed; nothing usable was stored. */
     FAILED,
+    /**
+     * The instance running it stopped (crash, kill, lost heartbeat); the lease holder aborted its
+     * uploads, removed what it had stored, and started a fresh run when retries allow.
+     */
+    INTERRUPTED,
     /** Removed by retention or by an administrator; the objects are gone. */
     DELETED
 }

@@ -148,7 +148,7 @@ public class Catalog {
         if (backup.status() == BackupStatus.RUNNING) {
             throw BackupProblems.illegalState("backup " + backup.id() + " is still running (" + backup.phase() + ")");
         }
-        if (backup.status() == BackupStatus.FAILED || backup.status() == BackupStatus.DELETED) {
+        if (backup.status() == BackupStatus.FAILED || backup.status() == BackupStatus.INTERRUPTED || backup.status() == BackupStatus.DELETED) {
             throw BackupProblems.illegalState("backup " + backup.id() + " is " + backup.status());
         }
     }

@@ -40,15 +40,17 @@ public class RestoreTester {
     private final Databases databases;
     private final RegionTopology topology;
     private final BackupProperties properties;
+    private final List<PhaseListener> listeners;
 
     RestoreTester(BackupRepository repository, BackupObjects objects, PgTools tools, Databases databases, RegionTopology topology,
-            BackupProperties properties) {
+            BackupProperties properties, List<PhaseListener> listeners) {
         this.repository = repository;
         this.objects = objects;
         this.tools = tools;
         this.databases = databases;
         this.topology = topology;
         this.properties = properties;
+        this.listeners = List.copyOf(listeners);
     }
 
     /**
@@ -92,10 +94,13 @@ public class RestoreTester {
                 return new Result(false, Instant.now(), "copy in " + copy.region() + " does not match its manifest: " + fetched.detail(), 0,
                         List.of());
             }
+            // recorded before it exists: if this instance dies now, recovery drops it
+            repository.scratch(backup.id(), scratch);
             databases.create(region, scratch);
             try (ToolProcess restore = tools.restore(region, scratch, file, properties.workDir().resolve("logs").resolve(scratch + ".log"))) {
                 restore.awaitSuccess();
             }
+            listeners.forEach(l -> l.entering("backup", backup.id(), "RESTORE_TEST_COMPARING"));
             List<String> differences = Databases.compare(manifest.contents(), databases.digests(region, scratch));
             boolean passed = differences.isEmpty();
             String detail = manifest.contents().isEmpty()
@@ -106,6 +111,7 @@ public class RestoreTester {
         } finally {
             try {
                 databases.dropIfExists(region, scratch);
+                repository.scratch(backup.id(), null);
             } catch (Exception e) {
                 log.warn("Could not drop scratch database {}: {}", scratch, e.toString());
             }

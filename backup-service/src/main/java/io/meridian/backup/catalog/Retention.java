@@ -56,7 +56,7 @@ public class Retention {
                 kept++;
                 continue;
             }
-            if (b.status() == BackupStatus.FAILED) {
+            if (b.status() == BackupStatus.FAILED || b.status() == BackupStatus.INTERRUPTED) {
                 if (tooOld) {
                     doomed.add(b);
                 }

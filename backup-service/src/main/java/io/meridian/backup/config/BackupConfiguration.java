@@ -12,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
+import io.meridian.support.region.RegionDirectory;
 import net.javacrumbs.shedlock.core.DefaultLockingTaskExecutor;
 import net.javacrumbs.shedlock.core.LockProvider;
 import net.javacrumbs.shedlock.core.LockingTaskExecutor;
@@ -32,6 +33,12 @@ class BackupConfiguration {
     @Bean
     LockingTaskExecutor backupLockingTaskExecutor(LockProvider backupLockProvider) {
         return new DefaultLockingTaskExecutor(backupLockProvider);
+    }
+
+    /** The region registry, rebuilt from region-service's compacted topic (see {@code topology.RegionEventsListener}). */
+    @Bean
+    RegionDirectory regionDirectory() {
+        return new RegionDirectory();
     }
 
     @Bean

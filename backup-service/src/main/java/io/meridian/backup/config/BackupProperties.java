@@ -15,7 +15,9 @@ import io.meridian.common.region.ResidencyZone;
 /**
  * Settings of the backup service ({@code meridian.backup.*}).
  *
- * @param regions           the managed regions by id: zone, database, bucket, Kubernetes API
+ * @param regions           the managed regions by id: zone, database, bucket, Kubernetes API. The regions region-service
+ *                          publishes on {@code meridian.region-events} take precedence; these are the bootstrap and fill in
+ *                          what the registry does not carry (database user, data root)
  * @param s3                how to reach the S3 API
  * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
@@ -26,8 +28,17 @@ import io.meridian.common.region.ResidencyZone;
  * @param restoreJobs       parallel jobs of pg_restore
  * @param schedulerTick     how often the scheduler looks for due policies (when it holds the lease)
  * @param lease             how long the scheduler lease lasts without renewal (a crashed holder frees it after this)
- * @param staleAfter        a running backup or restore whose heartbeat is older than this is marked failed (its instance died)
- * @param instanceName      this instance's name in the lease table; default: host name and pid
+ * @param staleAfter        a running backup or restore whose heartbeat (database time) is older than this is taken over by the
+ *                          scheduler lease holder and recovered as interrupted (its instance or worker died); at least twice
+ *                          {@code heartbeat}
+ * @param heartbeat         how often each instance renews the heartbeat of the runs and restores it works on
+ * @param instanceName      this instance's name in the lease table and in work ownership; default: pid@host. Give a stable name
+ *                          (the pod name of a StatefulSet) and a restarted instance recovers its previous incarnation's work at once
+ * @param restartInterrupted start a fresh run in place of an interrupted backup run (same source, copies, verification)
+ * @param maxAttempts       runs per backup request, the first one included, when interrupted runs are restarted
+ * @param dataRoot          where physical restores write data directories ({@code <data-root>/<region>}) in regions that come
+ *                          from region-service's registry without a {@code regions.<id>.data-root} of their own; unset: no
+ *                          physical restores into such regions
  */
 @ConfigurationProperties("meridian.backup")
 public record BackupProperties(
@@ -41,8 +52,19 @@ public record BackupProperties(
         @DefaultValue("2") int restoreJobs,
         @DefaultValue("5s") Duration schedulerTick,
         @DefaultValue("10m") Duration lease,
-        @DefaultValue("5m") Duration staleAfter,
-        @Nullable String instanceName) {
+        @DefaultValue("30s") Duration staleAfter,
+        @DefaultValue("5s") Duration heartbeat,
+        @Nullable String instanceName,
+        @DefaultValue("true") boolean restartInterrupted,
+        @DefaultValue("2") int maxAttempts,
+        @Nullable Path dataRoot) {
+
+    public BackupProperties {
+        if (staleAfter.compareTo(heartbeat.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("meridian.backup.stale-after (" + staleAfter + ") must be at least twice "
+                    + "meridian.backup.heartbeat (" + heartbeat + "): a live run would be taken for a dead one");
+        }
+    }
 
     /**
      * One managed region.

@@ -97,17 +97,50 @@ public class NamespaceResources implements DisposableBean {
         return items;
     }
 
-    /** Creates the namespace if missing, then creates or updates every resource in it. */
-    public int apply(String apiUrl, String namespace, List<HasMetadata> items) {
+    /**
+     * What a restore did to a namespace, each resource as {@code Kind/name}.
+     *
+     * @param created  resources that did not exist
+     * @param replaced resources that existed and were updated to the backup's version
+     * @param deleted  resources of the backed-up kinds that were not in the backup (only with replace)
+     */
+    public record Applied(List<String> created, List<String> replaced, List<String> deleted) {
+    }
+
+    /**
+     * Creates the namespace if missing, then creates or updates every resource in it; with
+     * {@code replace}, also deletes the resources of the kinds a backup holds that are not in it (after
+     * everything else is applied, so a failure half-way never leaves less than there was). Resources
+     * the cluster owns (the default service account, its token secrets, the root CA config map) are
+     * never touched.
+     */
+    public Applied apply(String apiUrl, String namespace, List<HasMetadata> items, boolean replace) {
         KubernetesClient client = client(apiUrl);
         if (client.namespaces().withName(namespace).get() == null) {
             client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
         }
+        List<String> created = new ArrayList<>();
+        List<String> replaced = new ArrayList<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>();
         for (HasMetadata item : items) {
             item.getMetadata().setNamespace(namespace);
+            wanted.add(id(item));
+            boolean existed = client.resource(item).inNamespace(namespace).get() != null;
             client.resource(item).inNamespace(namespace).createOr(NonDeletingOperation::update);
+            (existed ? replaced : created).add(id(item));
         }
-        return items.size();
+        List<String> deleted = new ArrayList<>();
+        if (replace) {
+            for (Class<? extends HasMetadata> kind : KINDS) {
+                for (HasMetadata present : client.resources(kind).inNamespace(namespace).list().getItems()) {
+                    if (!isClusterOwned(present) && !wanted.contains(id(present))) {
+                        client.resource(present).inNamespace(namespace).delete();
+                        deleted.add(id(present));
+                    }
+                }
+            }
+        }
+        return new Applied(List.copyOf(created), List.copyOf(replaced), List.copyOf(deleted));
     }
 
     /** The resources now in the namespace, cleaned as a backup would store them (for comparisons). */

@@ -136,7 +136,13 @@ public class Policies {
         return catalog.runNow(spec(policy, "ON_DEMAND", null));
     }
 
-    static RunSpec spec(BackupPolicy p, String trigger, @Nullable Instant fireTime) {
+    /** The policy with {@code id}, if it still exists. */
+    public java.util.Optional<BackupPolicy> find(UUID id) {
+        return repository.find(id);
+    }
+
+    /** What a run of {@code p} backs up and how. */
+    public static RunSpec spec(BackupPolicy p, String trigger, @Nullable Instant fireTime) {
         return new RunSpec(p.id(), p.kind(), p.region(), p.source(), p.copyTargets(), p.verification(), p.serverSideEncryption(), trigger,
                 fireTime, new Retention.Rule(p.retentionCount(), p.retentionMaxAge()));
     }

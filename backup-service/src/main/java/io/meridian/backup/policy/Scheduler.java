@@ -10,21 +10,22 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.scheduling.support.CronExpression;
 import org.springframework.stereotype.Component;
 
 import io.meridian.backup.catalog.Backup;
-import io.meridian.backup.catalog.BackupRepository;
 import io.meridian.backup.catalog.BackupRuns;
 import io.meridian.backup.catalog.Retention;
 import io.meridian.backup.config.BackupProperties;
-import io.meridian.backup.restore.RestoreRepository;
+import io.meridian.backup.recovery.Recovery;
 import net.javacrumbs.shedlock.core.LockConfiguration;
 import net.javacrumbs.shedlock.core.LockingTaskExecutor;
 
 /**
- * Starts the policies' scheduled runs. Only the instance holding the {@value #LEASE} lease (ShedLock
+ * Starts the policies' scheduled runs and, first on every tick, recovers interrupted work
+ * ({@link Recovery}). Only the instance holding the {@value #LEASE} lease (ShedLock
  * on the control-plane database) schedules; and each fire time is claimed with a conditional update
  * plus a unique (policy, fire time) key in the catalog, so even two holders (a lease that expired
  * under a paused instance) cannot start the same run twice: the database fences them.
@@ -39,18 +40,16 @@ public class Scheduler {
 
     private final PolicyRepository policies;
     private final BackupRuns runs;
-    private final BackupRepository backups;
-    private final RestoreRepository restores;
+    private final ObjectProvider<Recovery> recovery;
     private final Retention retention;
     private final LockingTaskExecutor locks;
     private final BackupProperties properties;
 
-    Scheduler(PolicyRepository policies, BackupRuns runs, BackupRepository backups, RestoreRepository restores, Retention retention,
+    Scheduler(PolicyRepository policies, BackupRuns runs, ObjectProvider<Recovery> recovery, Retention retention,
             LockingTaskExecutor locks, BackupProperties properties) {
         this.policies = policies;
         this.runs = runs;
-        this.backups = backups;
-        this.restores = restores;
+        this.recovery = recovery;
         this.retention = retention;
         this.locks = locks;
         this.properties = properties;
@@ -60,7 +59,7 @@ public class Scheduler {
      * One tick's outcome.
      *
      * @param leaseHeld whether this instance held the lease (else it did nothing)
-     * @param started   the backups it started
+     * @param started   the backups it started (fresh runs in place of interrupted ones included)
      */
     public record Tick(boolean leaseHeld, List<UUID> started) {
     }
@@ -90,10 +89,12 @@ public class Scheduler {
 
     private List<UUID> due() {
         Instant now = Instant.now();
-        Instant staleBefore = now.minus(properties.staleAfter());
-        backups.failStale(staleBefore).forEach(id -> log.warn("Backup {} had no heartbeat since before {}: marked failed", id, staleBefore));
-        restores.failStale(staleBefore).forEach(id -> log.warn("Restore {} had no heartbeat since before {}: marked failed", id, staleBefore));
         List<UUID> started = new ArrayList<>();
+        try {
+            started.addAll(recovery.getObject().recover().restarted());
+        } catch (RuntimeException e) {
+            log.warn("Recovering interrupted work failed: {}", e.toString(), e);
+        }
         for (BackupPolicy policy : policies.enabled()) {
             Instant fire = latestFireTime(policy.cron(), policy.lastScheduledAt(), now);
             if (fire != null && policies.claim(policy.id(), policy.lastScheduledAt(), fire)) {

@@ -203,6 +203,11 @@ public class Databases {
         execute(region, "DROP DATABASE IF EXISTS " + quote(database) + " WITH (FORCE)");
     }
 
+    /** Renames a database (no session may be connected to it). */
+    public void rename(RegionSettings region, String from, String to) throws SQLException {
+        execute(region, "ALTER DATABASE " + quote(from) + " RENAME TO " + quote(to));
+    }
+
     /**
      * Puts {@code restored} in place of {@code target}: the old one (if any) is closed to new
      * sessions, its sessions ended, and renamed to {@code retired}; then {@code restored} takes the

@@ -59,6 +59,11 @@ public class PgTools {
         }
     }
 
+    /** The directory of the PostgreSQL binaries used. */
+    public Path bin() {
+        return bin;
+    }
+
     /** {@code tool --version}, cached. */
     public String version(String tool) {
         return versions.computeIfAbsent(tool, t -> {

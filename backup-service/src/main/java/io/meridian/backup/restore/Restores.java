@@ -33,6 +33,8 @@ import io.meridian.backup.catalog.BackupEvents;
 import io.meridian.backup.catalog.BackupKind;
 import io.meridian.backup.catalog.BackupRepository;
 import io.meridian.backup.catalog.BackupStatus;
+import io.meridian.backup.catalog.PhaseListener;
+import io.meridian.backup.catalog.WorkOwner;
 import io.meridian.backup.config.BackupProperties;
 import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.kubernetes.NamespaceResources;
@@ -79,11 +81,13 @@ public class Restores {
     private final AuditLog audit;
     private final BackupEvents events;
     private final Executor executor;
+    private final WorkOwner owner;
+    private final List<PhaseListener> listeners;
     private final Map<UUID, Running> running = new ConcurrentHashMap<>();
 
     Restores(RestoreRepository repository, BackupRepository backups, RegionTopology topology, BackupObjects objects, ObjectStore store,
             PgTools tools, Databases databases, NamespaceResources kubernetes, BackupProperties properties, AuditLog audit,
-            BackupEvents events, @Qualifier("restoreExecutor") Executor executor) {
+            BackupEvents events, @Qualifier("restoreExecutor") Executor executor, WorkOwner owner, List<PhaseListener> listeners) {
         this.repository = repository;
         this.backups = backups;
         this.topology = topology;
@@ -96,6 +100,8 @@ public class Restores {
         this.audit = audit;
         this.events = events;
         this.executor = executor;
+        this.owner = owner;
+        this.listeners = List.copyOf(listeners);
     }
 
     /**
@@ -115,6 +121,8 @@ public class Restores {
 
     private static final class Running {
         volatile boolean cancelled;
+        /** Another instance took the restore over: stop, clean up, write nothing more. */
+        volatile boolean lost;
         volatile @Nullable ToolProcess tool;
         final AtomicLong bytes = new AtomicLong();
     }
@@ -184,7 +192,7 @@ public class Restores {
         // The manifest and the object's size are checked now, so a tampered or truncated backup is refused at once.
         Candidate source = nearestIntact(backup, request.targetRegion());
         UUID id = UUID.randomUUID();
-        repository.insert(id, backupId, backup.kind().name(), request.targetRegion(), target, mode, actor());
+        repository.insert(id, backupId, backup.kind().name(), request.targetRegion(), target, mode, actor(), owner.id());
         Restore restore = repository.find(id).orElseThrow();
         audit.succeeded("restore.start", "restore/" + id, null, Map.of("backup", backupId, "targetRegion", request.targetRegion(),
                 "target", target, "mode", mode, "sourceRegion", source.region()));
@@ -249,8 +257,8 @@ public class Restores {
             Path file = spool.resolve("object");
             List<String> problems = new ArrayList<>();
             for (Candidate candidate : candidates(backup, targetRegion)) {
-                repository.phase(id, "VERIFYING", candidate.region());
-                repository.progress(id, 0, candidate.manifest().size());
+                phase(id, handle, "VERIFYING", candidate.region());
+                repository.progress(id, owner.id(), 0, candidate.manifest().size());
                 ObjectVerifier.Result fetched = objects.download(candidate.region(), candidate.manifest(), file,
                         n -> progress(id, handle, n, candidate.manifest().size()), () -> handle.cancelled);
                 if (fetched.ok()) {
@@ -264,19 +272,19 @@ public class Restores {
             if (source == null) {
                 throw BackupProblems.integrity("no copy matched its manifest; nothing was restored: " + String.join("; ", problems));
             }
-            repository.progress(id, source.manifest().size(), source.manifest().size());
+            repository.progress(id, owner.id(), source.manifest().size(), source.manifest().size());
             checkCancelled(handle);
             phase = "RESTORING";
-            repository.phase(id, phase, source.region());
+            phase(id, handle, phase, source.region());
             result = switch (backup.kind()) {
                 case LOGICAL -> restoreDatabase(id, region, target, file, source.manifest(), verifyContents, handle);
                 case PHYSICAL -> restoreDirectory(id, region, target, mode, file, spool, handle);
-                case KUBERNETES -> restoreNamespace(id, region, target, file, source.manifest());
+                case KUBERNETES -> restoreNamespace(id, region, target, mode, file, source.manifest(), handle);
             };
             status = "SUCCEEDED";
             phase = "DONE";
         } catch (ObjectVerifier.Cancelled | CancelledException e) {
-            status = "CANCELLED";
+            status = handle.lost ? "LOST" : "CANCELLED";
             error = "cancelled; the target was not changed";
         } catch (Exception e) {
             error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
@@ -291,7 +299,10 @@ public class Restores {
             MDC.remove("region");
             MDC.remove("operation");
         }
-        repository.finish(id, status, phase, result, error);
+        if (handle.lost || !repository.finish(id, owner.id(), status, phase, result, error)) {
+            log.warn("Restore {} was taken over by another instance (this one's heartbeat had gone stale); it records the outcome", id);
+            return;
+        }
         audit.record("restore.finish", "restore/" + id, null, status.equals("SUCCEEDED") ? AuditRecord.Outcome.SUCCEEDED
                 : AuditRecord.Outcome.FAILED, status + (error == null ? "" : ": " + error), null, result);
         repository.find(id).ifPresent(r -> events.restore(id.toString(), r));
@@ -317,7 +328,7 @@ public class Restores {
         long previous = handle.bytes.get();
         if (bytes - previous >= 16L << 20 || bytes == total) {
             handle.bytes.set(bytes);
-            repository.progress(id, bytes, total);
+            repository.progress(id, owner.id(), bytes, total);
         }
     }
 
@@ -327,6 +338,10 @@ public class Restores {
         String temporary = "meridian_restoring_" + suffix;
         String retired = "meridian_retired_" + suffix;
         boolean swapped = false;
+        if (!repository.temporary(id, owner.id(), temporary, retired)) {
+            handle.lost = true;
+            throw new CancelledException();
+        }
         try {
             databases.create(region, temporary);
             try (ToolProcess restore = tools.restore(region, temporary, file, properties.workDir().resolve("logs").resolve(id + ".pg_restore.log"))) {
@@ -342,7 +357,7 @@ public class Restores {
             result.put("sha256", manifest.sha256());
             result.put("sourceLsn", manifest.sourceLsn());
             if (verifyContents && !manifest.contents().isEmpty()) {
-                repository.phase(id, "CHECKING", null);
+                phase(id, handle, "CHECKING", null);
                 List<String> differences = Databases.compare(manifest.contents(), databases.digests(region, temporary));
                 if (!differences.isEmpty()) {
                     throw BackupProblems.integrity("the restored data differs from the digests taken at dump time: " + differences);
@@ -352,7 +367,8 @@ public class Restores {
                 result.put("tablesCompared", 0);
             }
             checkCancelled(handle);
-            repository.phase(id, "SWAPPING", null);
+            phase(id, handle, "SWAPPING", null);
+            requireOwned(id, handle);
             boolean replaced = databases.swapIn(region, temporary, target, retired);
             swapped = true;
             if (replaced) {
@@ -377,6 +393,11 @@ public class Restores {
         Files.createDirectories(root);
         Path staging = root.resolve("." + target + ".restoring-" + id);
         Path destination = root.resolve(target);
+        Path retired = root.resolve("." + target + ".retired-" + id);
+        if (!repository.temporary(id, owner.id(), staging.getFileName().toString(), retired.getFileName().toString())) {
+            lose(handle);
+            throw new CancelledException();
+        }
         try {
             Files.createDirectories(staging);
             command(List.of("tar", "-xf", file.toString(), "-C", staging.toString()), handle);
@@ -386,8 +407,27 @@ public class Restores {
                 // PostgreSQL runs as postgres and refuses a data directory it does not own
                 command(List.of("chown", "-R", "postgres:postgres", staging.toString()), handle);
             }
-            repository.phase(id, "SWAPPING", null);
-            Path retired = root.resolve("." + target + ".retired-" + id);
+            checkCancelled(handle);
+            // prove it: PostgreSQL recovers from the WAL in the backup until it is writable, then is read and stopped cleanly
+            phase(id, handle, "STARTING", null);
+            Map<String, Object> proof = new LinkedHashMap<>();
+            long began = System.nanoTime();
+            try (ServerOnDataDirectory server = ServerOnDataDirectory.start(staging, tools.bin(), spool.resolve("postgres.log"))) {
+                proof.put("recoveredInMillis", (System.nanoTime() - began) / 1_000_000);
+                if (!server.writable()) {
+                    throw new IOException("the restored server is still in recovery after starting; it was not swapped in");
+                }
+                proof.put("writable", true);
+                proof.put("endLsn", server.lsn());
+                checkCancelled(handle);
+                phase(id, handle, "CHECKING", null);
+                List<ServerOnDataDirectory.DatabaseContents> contents = server.contents();
+                proof.put("databases", contents.stream().map(d -> Map.of("name", d.name(), "tables", d.tables(), "rows", d.rows(),
+                        "digests", d.digests())).toList());
+            }
+            checkCancelled(handle);
+            phase(id, handle, "SWAPPING", null);
+            requireOwned(id, handle);
             boolean replaced = false;
             if (Files.exists(destination)) {
                 if (!mode.equals("REPLACE")) {
@@ -400,8 +440,13 @@ public class Restores {
             if (replaced) {
                 deleteTree(retired);
             }
-            return Map.of("dataDirectory", destination.toString(), "replaced", replaced,
-                    "next", "start a PostgreSQL server on it (pg_ctl -D " + destination + " start); it recovers from the WAL in the backup");
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("dataDirectory", destination.toString());
+            result.put("replaced", replaced);
+            result.putAll(proof);
+            result.put("next", "the data directory was started, recovered to writable, checked and stopped cleanly; point the region's "
+                    + "database at it (see the restore runbook): pg_ctl -D " + destination + " start");
+            return result;
         } finally {
             deleteTree(staging);
         }
@@ -415,17 +460,30 @@ public class Restores {
         }
     }
 
-    private Map<String, Object> restoreNamespace(UUID id, RegionSettings region, String namespace, Path file, Manifest manifest)
-            throws IOException {
+    private Map<String, Object> restoreNamespace(UUID id, RegionSettings region, String namespace, String mode, Path file,
+            Manifest manifest, Running handle) throws IOException, CancelledException {
         List<HasMetadata> items;
         try {
             items = kubernetes.parse(Files.readAllBytes(file), manifest.contents());
         } catch (IllegalStateException e) {
             throw BackupProblems.integrity(e.getMessage());
         }
-        repository.phase(id, "APPLYING", null);
-        int applied = kubernetes.apply(region.kubernetesApi().toString(), namespace, items);
-        return Map.of("resources", applied, "namespace", namespace);
+        phase(id, handle, "APPLYING", null);
+        requireOwned(id, handle);
+        // with REPLACE (confirmed by name, admin only: checked at the request) what the backup does not hold is deleted
+        NamespaceResources.Applied applied = kubernetes.apply(region.kubernetesApi().toString(), namespace, items, mode.equals("REPLACE"));
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("namespace", namespace);
+        result.put("resources", items.size());
+        result.put("created", applied.created());
+        result.put("replaced", applied.replaced());
+        result.put("deleted", applied.deleted());
+        return result;
+    }
+
+    /** Whether a restore runs in this instance. */
+    public boolean isRunning(UUID id) {
+        return running.containsKey(id);
     }
 
     /** Cancels a running restore; it stops at the next step and leaves the target unchanged. */
@@ -449,9 +507,43 @@ public class Restores {
         return get(id);
     }
 
-    @Scheduled(fixedDelayString = "${meridian.backup.heartbeat:30s}")
+    /** Renews the heartbeat of running restores; a refused one means another instance took it over, and this one stops. */
+    @Scheduled(fixedDelayString = "${meridian.backup.heartbeat:5s}")
     void heartbeat() {
-        running.keySet().forEach(repository::heartbeat);
+        running.forEach((id, handle) -> {
+            if (!repository.heartbeat(id, owner.id())) {
+                lose(handle);
+            }
+        });
+    }
+
+    private static void lose(Running handle) {
+        handle.lost = true;
+        handle.cancelled = true;
+        ToolProcess tool = handle.tool;
+        if (tool != null) {
+            tool.cancel();
+        }
+    }
+
+    /**
+     * Checks, right before the target is touched, that no other instance took the restore over (after
+     * finding this one's heartbeat stale, it may have removed the temporary data and reset the target).
+     */
+    private void requireOwned(UUID id, Running handle) throws CancelledException {
+        if (handle.lost || !repository.heartbeat(id, owner.id())) {
+            lose(handle);
+            throw new CancelledException();
+        }
+    }
+
+    /** Records the phase (only while this instance owns the restore) and tells the listeners. */
+    private void phase(UUID id, Running handle, String phase, @Nullable String sourceRegion) throws CancelledException {
+        if (!repository.phase(id, owner.id(), phase, sourceRegion)) {
+            lose(handle);
+            throw new CancelledException();
+        }
+        listeners.forEach(l -> l.entering("restore", id, phase));
     }
 
     private static void checkCancelled(Running handle) throws CancelledException {

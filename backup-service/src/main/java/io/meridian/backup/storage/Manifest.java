@@ -9,12 +9,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What a backup object must be, written beside it as {@code manifest.json} when the upload is
- * complete: its size, the SHA-256 of every part and of the whole object, where it came from (source
+ * complete: its size, the SHA-256 of every part and the object checksum (format 2: the composite
+ * checksum of the parts, see {@link Checksums}; format 1: the SHA-256 of the whole object), where it came from (source
  * LSN and time) and with what tools, and the digests of its contents captured at dump time (per
  * table row counts and content hashes, or per Kubernetes resource checksums). The catalog keeps the
  * SHA-256 of the manifest itself, so a swapped manifest is caught as surely as a swapped object.
  *
- * @param formatVersion       manifest format, 1
+ * @param formatVersion       manifest format: 2 (composite object checksum) is written; 1 (whole-object SHA-256) is still read
  * @param backupId            the backup
  * @param kind                LOGICAL, PHYSICAL or KUBERNETES
  * @param region              the source region
@@ -23,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt           when the upload completed
  * @param objectKey           the data object's key (the same in every region's bucket)
  * @param size                the object's size in bytes
- * @param sha256              hex SHA-256 of the whole object
+ * @param sha256              the object checksum: format 2, {@code <hex>-<parts>}, the SHA-256 of the concatenated part digests;
+ *                            format 1, the hex SHA-256 of the whole object
  * @param partSize            the size of every part but the last
  * @param parts               every part in order
  * @param sourceLsn           WAL position the backup is consistent with (PostgreSQL), if any
@@ -31,11 +33,17 @@ import org.jspecify.annotations.Nullable;
  * @param toolVersions        the tools that wrote the object (pg_dump, server) by name
  * @param contents            digests of the contents captured at dump time (tables or resources)
  * @param serverSideEncryption the SSE algorithm the object is stored with, if any
+ * @param checksumType        {@code COMPOSITE} (format 2); absent in format 1, meaning {@code FULL_OBJECT}
  */
 public record Manifest(int formatVersion, UUID backupId, String kind, String region, String source, String zone, Instant createdAt,
         String objectKey, long size, String sha256, long partSize, List<Part> parts, @Nullable String sourceLsn,
         @Nullable Instant sourceTime, Map<String, String> toolVersions, List<ContentDigest> contents,
-        @Nullable String serverSideEncryption) {
+        @Nullable String serverSideEncryption, @Nullable String checksumType) {
+
+    /** Whether {@link #sha256()} is a composite of the part digests (format 2) rather than the whole object's SHA-256 (format 1). */
+    public boolean composite() {
+        return formatVersion >= Checksums.COMPOSITE_FORMAT;
+    }
 
     /**
      * One part of the object.

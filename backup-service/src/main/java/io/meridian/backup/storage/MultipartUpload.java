@@ -33,8 +33,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * hashed (SHA-256) and uploaded on its own thread while the next one fills, so the producer (pg_dump,
  * pg_basebackup) never waits for the network unless every buffer is in flight. Nothing touches the
  * disk and the heap holds at most {@code buffers} parts. Each part travels with its SHA-256 in
- * {@code x-amz-checksum-sha256} (when enabled), so the server rejects a part damaged on the way; the
- * whole-object SHA-256 is computed as the bytes pass. Call {@link #complete()} at the end, or
+ * {@code x-amz-checksum-sha256} (when enabled), so the server rejects a part damaged on the way. Each
+ * byte is hashed once, on its part's upload thread; the object's checksum is the composite of the
+ * part digests ({@link Checksums}), as S3 computes it for multipart uploads. Call {@link #complete()} at the end, or
  * {@link #abort()} on failure (no half object is ever visible: S3 shows it only once completed).
  */
 public final class MultipartUpload extends OutputStream {
@@ -50,7 +51,6 @@ public final class MultipartUpload extends OutputStream {
     private final BlockingQueue<byte[]> free;
     private final ExecutorService uploader = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Future<PartDone>> parts = new ArrayList<>();
-    private final MessageDigest whole = Hex.sha256();
     private byte[] buffer;
     private int position;
     private int partNumber;
@@ -110,6 +110,21 @@ public final class MultipartUpload extends OutputStream {
         }
     }
 
+    /** The S3 upload id (persisted with a run, so that whoever finds the run interrupted can abort it). */
+    public String uploadId() {
+        return uploadId;
+    }
+
+    /** The bucket uploaded to. */
+    public String bucket() {
+        return bucket;
+    }
+
+    /** The key uploaded to. */
+    public String key() {
+        return key;
+    }
+
     /** Bytes written so far. */
     public long bytesWritten() {
         return total + position;
@@ -119,7 +134,6 @@ public final class MultipartUpload extends OutputStream {
         byte[] data = buffer;
         int length = position;
         int number = ++partNumber;
-        whole.update(data, 0, length);
         total += length;
         parts.add(uploader.submit(() -> {
             try {
@@ -189,7 +203,8 @@ public final class MultipartUpload extends OutputStream {
                 .multipartUpload(m -> m.parts(done.stream().map(PartDone::completed).toList())));
         finished = true;
         uploader.shutdown();
-        return new UploadResult(total, Hex.hex(whole.digest()), done.stream().map(PartDone::part).toList());
+        List<Manifest.Part> uploaded = done.stream().map(PartDone::part).toList();
+        return new UploadResult(total, Checksums.compositeOf(uploaded), uploaded);
     }
 
     /** Abandons the upload: the parts are discarded and no object appears. */

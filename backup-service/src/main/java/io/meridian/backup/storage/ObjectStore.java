@@ -3,6 +3,8 @@ package io.meridian.backup.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +25,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
@@ -71,8 +75,13 @@ public class ObjectStore implements DisposableBean {
 
     /** Starts a streamed multipart upload into the region's bucket. */
     public MultipartUpload upload(String region, String key, boolean sse) {
-        return MultipartUpload.start(client(region), bucket(region), key, (int) properties.partSize().toBytes(),
-                properties.uploadBuffers(), sse, properties.s3().sendChecksums());
+        return upload(region, key, (int) properties.partSize().toBytes(), sse);
+    }
+
+    /** Starts a streamed multipart upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
+    public MultipartUpload upload(String region, String key, int partSize, boolean sse) {
+        return MultipartUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
+                properties.s3().sendChecksums());
     }
 
     /** Stores a small object (a manifest) in one request. */
@@ -121,10 +130,62 @@ public class ObjectStore implements DisposableBean {
         client(region).deleteObject(b -> b.bucket(bucket(region)).key(key));
     }
 
-    /** Copies an object between regions as a stream, re-hashing it on the way; the caller compares the result. */
-    public UploadResult streamCopy(String fromRegion, String toRegion, String key, boolean sse) throws IOException {
+    /**
+     * Aborts the multipart uploads under {@code prefix} that were never completed (a run that died
+     * mid-upload leaves its parts there, invisible and billed, until aborted); returns the keys.
+     */
+    public List<String> abortIncompleteUploads(String region, String prefix) {
+        List<String> aborted = new ArrayList<>();
+        for (software.amazon.awssdk.services.s3.model.MultipartUpload upload : uploads(region, prefix)) {
+            abortUpload(region, upload.key(), upload.uploadId());
+            aborted.add(upload.key());
+        }
+        return aborted;
+    }
+
+    /** The keys of the uploads under {@code prefix} that are neither completed nor aborted. */
+    public List<String> incompleteUploads(String region, String prefix) {
+        return uploads(region, prefix).stream().map(software.amazon.awssdk.services.s3.model.MultipartUpload::key).toList();
+    }
+
+    private List<software.amazon.awssdk.services.s3.model.MultipartUpload> uploads(String region, String prefix) {
+        String bucket = bucket(region);
+        return client(region).listMultipartUploadsPaginator(b -> b.bucket(bucket).prefix(prefix)).uploads().stream()
+                .filter(u -> u.key().startsWith(prefix)).toList();
+    }
+
+    /** Aborts one multipart upload; whether it was still there. */
+    public boolean abortUpload(String region, String key, String uploadId) {
+        try {
+            client(region).abortMultipartUpload(b -> b.bucket(bucket(region)).key(key).uploadId(uploadId));
+            return true;
+        } catch (NoSuchUploadException e) {
+            return false;
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Deletes every object under {@code prefix}; returns the keys deleted. */
+    public List<String> deletePrefix(String region, String prefix) {
+        S3Client client = client(region);
+        String bucket = bucket(region);
+        List<String> keys = client.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream().map(S3Object::key)
+                .filter(k -> k.startsWith(prefix)).toList();
+        keys.forEach(key -> client.deleteObject(b -> b.bucket(bucket).key(key)));
+        return keys;
+    }
+
+    /**
+     * Copies an object between regions as a stream in parts of {@code partSize} (the source's, so the
+     * composite checksums compare), re-hashing it on the way; the caller compares the result.
+     */
+    public UploadResult streamCopy(String fromRegion, String toRegion, String key, int partSize, boolean sse) throws IOException {
         try (InputStream in = open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
-            MultipartUpload upload = upload(toRegion, key, sse);
+            MultipartUpload upload = upload(toRegion, key, partSize, sse);
             try {
                 in.transferTo(upload);
                 return upload.complete();

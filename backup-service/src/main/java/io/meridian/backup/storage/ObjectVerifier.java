@@ -12,8 +12,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Re-reads an object and checks it against its manifest: every part's size and SHA-256 in order,
- * then the total size and the whole-object SHA-256. A flipped bit fails its part, a truncated or
- * missing part fails the size (and the part), a swapped object fails the first part. Optionally
+ * then the total size and the object checksum (format 2: the composite of the part digests just
+ * computed, so each byte is hashed once; format 1: the SHA-256 of the whole object). A flipped bit
+ * fails its part, a truncated or missing part fails the size (and the part), a swapped object fails
+ * the first part. Optionally
  * copies the bytes to {@code sink} as they pass (the restore's local copy, which is used only if the
  * whole check passes).
  */
@@ -44,7 +46,9 @@ public final class ObjectVerifier {
     public static Result verify(InputStream in, Manifest manifest, @Nullable OutputStream sink, LongConsumer progress,
             BooleanSupplier cancelled) throws IOException {
         List<Manifest.Part> parts = manifest.parts();
-        MessageDigest whole = Hex.sha256();
+        // format 1 manifests carry the whole object's SHA-256: only they need the second digest per byte
+        @Nullable MessageDigest whole = manifest.composite() ? null : Hex.sha256();
+        List<String> partDigests = new java.util.ArrayList<>(parts.size());
         MessageDigest part = Hex.sha256();
         byte[] chunk = new byte[CHUNK];
         int index = 0;
@@ -67,7 +71,9 @@ public final class ObjectVerifier {
                 return new Result(false, "object ends at byte " + bytes + " inside part " + expected.number() + " of " + parts.size()
                         + "; the manifest says " + manifest.size() + " bytes (truncated or a part is missing)", bytes);
             }
-            whole.update(chunk, 0, n);
+            if (whole != null) {
+                whole.update(chunk, 0, n);
+            }
             part.update(chunk, 0, n);
             if (sink != null) {
                 sink.write(chunk, 0, n);
@@ -81,6 +87,7 @@ public final class ObjectVerifier {
                     return new Result(false, "part " + expected.number() + " of " + parts.size() + " (bytes " + (bytes - inPart) + "-"
                             + (bytes - 1) + ") has SHA-256 " + actual + ", the manifest says " + expected.sha256(), bytes);
                 }
+                partDigests.add(actual);
                 index++;
                 inPart = 0;
             }
@@ -88,15 +95,19 @@ public final class ObjectVerifier {
         if (bytes != manifest.size()) {
             return new Result(false, "object has " + bytes + " bytes, the manifest says " + manifest.size(), bytes);
         }
-        String actual = Hex.hex(whole.digest());
+        String actual = whole == null ? Checksums.composite(partDigests) : Hex.hex(whole.digest());
         if (!actual.equals(manifest.sha256())) {
-            return new Result(false, "object SHA-256 " + actual + " differs from the manifest's " + manifest.sha256(), bytes);
+            return new Result(false, "object " + (whole == null ? "composite checksum " : "SHA-256 ") + actual + " differs from the manifest's "
+                    + manifest.sha256(), bytes);
         }
         return new Result(true, bytes + " bytes in " + parts.size() + " parts match the manifest (SHA-256 " + actual + ")", bytes);
     }
 
     /** Checks that the parts of a manifest add up (sizes, numbering) before any byte is read. */
     public static @Nullable String inconsistency(Manifest manifest) {
+        if (manifest.formatVersion() < 1 || manifest.formatVersion() > Checksums.COMPOSITE_FORMAT) {
+            return "manifest format " + manifest.formatVersion() + " is not known to this version";
+        }
         long sum = 0;
         for (int i = 0; i < manifest.parts().size(); i++) {
             Manifest.Part p = manifest.parts().get(i);
@@ -108,6 +119,15 @@ public final class ObjectVerifier {
             }
             sum += p.size();
         }
-        return sum == manifest.size() ? null : "manifest parts add up to " + sum + " bytes, not " + manifest.size();
+        if (sum != manifest.size()) {
+            return "manifest parts add up to " + sum + " bytes, not " + manifest.size();
+        }
+        if (manifest.composite()) {
+            String composite = Checksums.compositeOf(manifest.parts());
+            if (!composite.equals(manifest.sha256())) {
+                return "manifest parts have the composite checksum " + composite + ", the manifest says " + manifest.sha256();
+            }
+        }
+        return null;
     }
 }

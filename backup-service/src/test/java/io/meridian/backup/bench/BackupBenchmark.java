@@ -260,7 +260,7 @@ public final class BackupBenchmark {
         properties = new BackupProperties(Map.of(REGION, region),
                 new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
                 DataSize.ofMegabytes(8), 3, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
-                java.time.Duration.ofMinutes(5), "bench");
+                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
         objects = new BackupObjects(store, JsonMapper.builder().build());
@@ -299,9 +299,9 @@ public final class BackupBenchmark {
     }
 
     private Manifest writeManifest(UUID id, String kind, String key, UploadResult result, String lsn) {
-        Manifest manifest = new Manifest(1, id, kind, REGION, db, "US", Instant.now(), key, result.size(), result.sha256(),
-                properties.partSize().toBytes(), result.parts(), lsn, Instant.now(), Map.of("pg_dump", tools.version("pg_dump")), List.of(),
-                null);
+        Manifest manifest = new Manifest(io.meridian.backup.storage.Checksums.COMPOSITE_FORMAT, id, kind, REGION, db, "US", Instant.now(), key,
+                result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), lsn, Instant.now(),
+                Map.of("pg_dump", tools.version("pg_dump")), List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE);
         byte[] bytes = objects.bytes(manifest);
         store.put(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", bytes, false);
         Manifest checked = objects.manifest(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", Hex.sha256(bytes));

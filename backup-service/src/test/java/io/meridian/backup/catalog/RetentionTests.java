@@ -16,7 +16,7 @@ class RetentionTests {
     private static Backup backup(String name, BackupStatus status, Duration age) {
         return new Backup(UUID.nameUUIDFromBytes(name.getBytes()), null, BackupKind.LOGICAL, "eu-west-1", "app", "EU", "SCHEDULED", null,
                 status, null, Verification.CHECKSUM, NOW.minus(age), NOW.minus(age), 1L, "x", 1, "k", "m", "s", null, null, null, null,
-                List.of());
+                1, null, List.of());
     }
 
     @Test
