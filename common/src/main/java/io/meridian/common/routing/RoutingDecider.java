@@ -45,8 +45,8 @@ import io.meridian.common.routing.RoutingDecision.Outcome;
  * A place's route is compiled on its first decision by the reference path ({@link #decide(ClientLocation, long,
  * boolean)}'s own rules, {@code RoutingDeciderTests} compares the two) and kept in an array indexed by place id,
  * allocated in chunks of 4,096 places as ids are seen. Equal routes are shared (interned), so a table of n regions
- * holds at most a few hundred distinct ones; the memory is one reference per place seen (at most about 370 KB
- * per table for GeoLite2 City) plus those. A decider belongs to one table version: a new table gets a new
+ * holds at most a few hundred distinct ones; the memory is one reference per place seen plus those (about 460 KB
+ * per table with every GeoLite2 City place decided, {@code routing-service/benchmarks.sh footprint}). A decider belongs to one table version: a new table gets a new
  * decider and an empty place array, so no route outlives the table it was compiled from. A located client's
  * decision is then an array load and, for a weighted split, one hash and logarithm per candidate region, with
  * nothing allocated but the {@link RoutingDecision} itself ({@link #route} allocates nothing at all).
