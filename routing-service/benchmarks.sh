@@ -6,6 +6,7 @@
 #   routing-service/benchmarks.sh jmh [args]   JMH only, extra JMH arguments (e.g. -p clients=10000 -bm thrpt)
 #   routing-service/benchmarks.sh split        the split accuracy report only
 #   routing-service/benchmarks.sh cpu          decisions per thread-CPU-second (robust when the machine is shared)
+#   routing-service/benchmarks.sh footprint    compile time and heap of the per-place routes (stack policies, 50 services)
 #
 # Results belong in docs/benchmarks.md under "Routing", with the command and the date.
 set -euo pipefail
@@ -23,6 +24,9 @@ if [[ $what == all || $what == split ]]; then
 fi
 if [[ $what == all || $what == cpu ]]; then
   java -Xms2g -Xmx2g -cp "$cp" -Dgeoip.db="$db" io.meridian.routing.bench.CpuThroughput
+fi
+if [[ $what == footprint ]]; then
+  java -Xms2g -Xmx2g -cp "$cp" -Dgeoip.db="$db" io.meridian.routing.bench.PlaceRouteFootprint
 fi
 if [[ $what == all || $what == jmh ]]; then
   java -cp "$cp" org.openjdk.jmh.Main 'io.meridian.routing.bench.DecisionBenchmark' -jvmArgsAppend "-Dgeoip.db=$db" "$@"

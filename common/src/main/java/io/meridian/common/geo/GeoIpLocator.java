@@ -53,9 +53,23 @@ public final class GeoIpLocator implements AutoCloseable {
     public record Place(String country, double latitude, double longitude) {
     }
 
-    /** A located client and its stickiness key. */
-    public record Located(ClientLocation location, long clientKey) {
+    /**
+     * A located client, its stickiness key and its place id.
+     *
+     * @param location  where the client is
+     * @param clientKey the client's stickiness key
+     * @param placeId   a dense id of the location, for {@link RoutingDecider#decide(ClientLocation, int, long, boolean)}:
+     *                  {@link #DEFAULT_PLACE_ID} for the default location, 1 + the compiled IPv4 table's place index for
+     *                  an answer from that table, {@link #NO_PLACE_ID} for answers of the database reader (IPv6, or IPv4
+     *                  before the table is in use). Equal ids always mean equal country and coordinates
+     */
+    public record Located(ClientLocation location, long clientKey, int placeId) {
     }
+
+    /** {@link Located#placeId} of the default location (private, unknown and malformed addresses). */
+    public static final int DEFAULT_PLACE_ID = 0;
+    /** {@link Located#placeId} of a location without a dense id. */
+    public static final int NO_PLACE_ID = -1;
 
     private record Slot(long key, Place place) {
     }
@@ -195,21 +209,82 @@ public final class GeoIpLocator implements AutoCloseable {
 
     /** Locates the client at {@code text} (an IP literal; anything else is malformed). */
     public Located locate(String text) {
+        long v4 = IpLiterals.ipv4Bits(text);
+        if (v4 >= 0) {
+            // a dotted quad, the common case: no address bytes, no InetAddress
+            int address = (int) v4;
+            return locateIpv4(address, text, RoutingDecider.clientKeyIpv4(address));
+        }
         byte[] address = IpLiterals.parse(text);
         if (address == null) {
             return new Located(location(text, defaultPlace, ClientLocation.Source.MALFORMED), RoutingDecider.clientKey(
-                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), DEFAULT_PLACE_ID);
         }
-        return new Located(locate(address, text), RoutingDecider.clientKey(address));
+        return locate(address, text, RoutingDecider.clientKey(address));
     }
 
     /** Locates the client with address bytes {@code address} (4 or 16); {@code text} is how it is reported. */
     public ClientLocation locate(byte[] address, String text) {
+        return locate(address, text, 0).location();
+    }
+
+    /**
+     * Locates the client with address bytes {@code address} (4 or 16), with its place id; {@code text} is how it is
+     * reported and {@code clientKey} is passed through.
+     */
+    public Located locate(byte[] address, String text, long clientKey) {
+        if (address.length == 4) {
+            return locateIpv4(IpLiterals.ipv4(address), text, clientKey);
+        }
         if (IpLiterals.isNonPublic(address)) {
-            return location(text, defaultPlace, ClientLocation.Source.PRIVATE);
+            return new Located(location(text, defaultPlace, ClientLocation.Source.PRIVATE), clientKey, DEFAULT_PLACE_ID);
         }
         Place place = lookup(address);
-        return place == null ? location(text, defaultPlace, ClientLocation.Source.UNKNOWN) : location(text, place, ClientLocation.Source.GEOIP);
+        return place == null ? new Located(location(text, defaultPlace, ClientLocation.Source.UNKNOWN), clientKey, DEFAULT_PLACE_ID)
+                : new Located(location(text, place, ClientLocation.Source.GEOIP), clientKey, NO_PLACE_ID);
+    }
+
+    /**
+     * The place id of IPv4 address {@code address} (as {@link IpLiterals#ipv4}) without allocating:
+     * {@link #DEFAULT_PLACE_ID} for a non-public address or one the database lacks, {@link #NO_PLACE_ID} while the
+     * compiled table is not in use (then {@link #locate} answers from the reader). {@link #place} gives its place.
+     */
+    public int placeIdIpv4(int address) {
+        if (IpLiterals.isNonPublicIpv4(address) || reader == null) {
+            return DEFAULT_PLACE_ID;
+        }
+        Ipv4Places table = ipv4Table;
+        if (table == null) {
+            return NO_PLACE_ID;
+        }
+        return table.placeIndex(address) + 1; // -1 (unknown) becomes the default place's 0
+    }
+
+    /** The place with id {@code placeId} (not {@link #NO_PLACE_ID}): the default place, or the compiled table's. */
+    public Place place(int placeId) {
+        if (placeId == DEFAULT_PLACE_ID) {
+            return defaultPlace;
+        }
+        Ipv4Places table = ipv4Table;
+        if (table == null || placeId < 0) {
+            throw new IllegalArgumentException("no place has id " + placeId);
+        }
+        return table.place(placeId - 1);
+    }
+
+    private Located locateIpv4(int address, String text, long clientKey) {
+        if (IpLiterals.isNonPublicIpv4(address)) {
+            return new Located(location(text, defaultPlace, ClientLocation.Source.PRIVATE), clientKey, DEFAULT_PLACE_ID);
+        }
+        Ipv4Places table = ipv4Table;
+        if (table != null && reader != null) {
+            int index = table.placeIndex(address);
+            return index < 0 ? new Located(location(text, defaultPlace, ClientLocation.Source.UNKNOWN), clientKey, DEFAULT_PLACE_ID)
+                    : new Located(location(text, table.place(index), ClientLocation.Source.GEOIP), clientKey, index + 1);
+        }
+        Place place = lookup(new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        return place == null ? new Located(location(text, defaultPlace, ClientLocation.Source.UNKNOWN), clientKey, DEFAULT_PLACE_ID)
+                : new Located(location(text, place, ClientLocation.Source.GEOIP), clientKey, NO_PLACE_ID);
     }
 
     /** The place of a public address, or null if the database does not know it. */

@@ -37,37 +37,56 @@ public final class IpLiterals {
         return (bytes[0] & 0xff) << 24 | (bytes[1] & 0xff) << 16 | (bytes[2] & 0xff) << 8 | bytes[3] & 0xff;
     }
 
-    private static byte @Nullable [] parseIpv4(String text, int from, int to) {
-        byte[] out = new byte[4];
-        int part = 0;
+    /**
+     * The IPv4 address of a dotted quad {@code text} in the low 32 bits, or -1 if {@code text} is not one (an IPv6
+     * literal, IPv4-mapped or not, is not: {@link #parse} handles those). Allocates nothing, for the per-request path.
+     */
+    public static long ipv4Bits(@Nullable String text) {
+        return text == null ? -1 : ipv4Bits(text, 0, text.length());
+    }
+
+    private static long ipv4Bits(String text, int from, int to) {
+        if (to - from > 15) {
+            return -1;
+        }
+        long address = 0;
+        int parts = 0;
         int value = 0;
         int digits = 0;
         for (int i = from; i < to; i++) {
             char c = text.charAt(i);
             if (c >= '0' && c <= '9') {
                 if (digits > 0 && value == 0) {
-                    return null; // leading zero: ambiguous (octal in some parsers)
+                    return -1; // leading zero: ambiguous (octal in some parsers)
                 }
                 value = value * 10 + (c - '0');
                 if (++digits > 3 || value > 255) {
-                    return null;
+                    return -1;
                 }
             } else if (c == '.') {
-                if (digits == 0 || part == 3) {
-                    return null;
+                if (digits == 0 || parts == 3) {
+                    return -1;
                 }
-                out[part++] = (byte) value;
+                address = address << 8 | value;
+                parts++;
                 value = 0;
                 digits = 0;
             } else {
-                return null;
+                return -1;
             }
         }
-        if (digits == 0 || part != 3) {
+        if (digits == 0 || parts != 3) {
+            return -1;
+        }
+        return address << 8 | value;
+    }
+
+    private static byte @Nullable [] parseIpv4(String text, int from, int to) {
+        long address = ipv4Bits(text, from, to);
+        if (address < 0) {
             return null;
         }
-        out[3] = (byte) value;
-        return out;
+        return new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address};
     }
 
     private static byte @Nullable [] parseIpv6(String text) {
@@ -174,6 +193,22 @@ public final class IpLiterals {
         return v6[10] == (byte) 0xff && v6[11] == (byte) 0xff;
     }
 
+    /** {@link #isNonPublic} for the IPv4 address in the low 32 bits of {@code address}. */
+    public static boolean isNonPublicIpv4(int address) {
+        int a = address >>> 24;
+        int b = address >>> 16 & 0xff;
+        int c = address >>> 8 & 0xff;
+        return a == 0 || a == 10 || a == 127 || a >= 224
+                || a == 100 && b >= 64 && b <= 127
+                || a == 169 && b == 254
+                || a == 172 && b >= 16 && b <= 31
+                || a == 192 && b == 168
+                || a == 192 && b == 0 && (c == 0 || c == 2)
+                || a == 198 && (b == 18 || b == 19)
+                || a == 198 && b == 51 && c == 100
+                || a == 203 && b == 0 && c == 113;
+    }
+
     /**
      * Whether {@code address} (4 or 16 bytes) is not a public unicast address: unspecified, loopback,
      * private (RFC 1918, unique local), shared (RFC 6598), link-local, multicast, documentation,
@@ -181,18 +216,7 @@ public final class IpLiterals {
      */
     public static boolean isNonPublic(byte[] address) {
         if (address.length == 4) {
-            int a = address[0] & 0xff;
-            int b = address[1] & 0xff;
-            int c = address[2] & 0xff;
-            return a == 0 || a == 10 || a == 127 || a >= 224
-                    || a == 100 && b >= 64 && b <= 127
-                    || a == 169 && b == 254
-                    || a == 172 && b >= 16 && b <= 31
-                    || a == 192 && b == 168
-                    || a == 192 && b == 0 && (c == 0 || c == 2)
-                    || a == 198 && (b == 18 || b == 19)
-                    || a == 198 && b == 51 && c == 100
-                    || a == 203 && b == 0 && c == 113;
+            return isNonPublicIpv4(ipv4(address));
         }
         int first = address[0] & 0xff;
         boolean zeroPrefix = true;

@@ -56,7 +56,7 @@ import reactor.netty.http.server.HttpServerRequest;
  * the response back. Requests for the control plane pass on untouched.
  *
  * <p>Per request: the client address ({@link ClientAddresses}), its location (GeoIP, cached per
- * network), the decision ({@link RoutingDecider}, memoised per place), then the candidate regions in
+ * network), the decision ({@link RoutingDecider}, from its place's compiled route), then the candidate regions in
  * order: the session's region if its cookie names one that may still serve it (a {@code DRAINING}
  * region keeps its sessions), the decision's target, then its fallbacks; all of them inside the
  * request's residency zone when it carries one. Regions whose circuit is open are skipped. At most
@@ -243,9 +243,9 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         if (sessionId == null) {
             sessionId = newSessionId();
         }
-        var location = geo.locate(client.address(), client.text());
-        long key = RoutingDecider.clientKey(sessionId.getBytes(StandardCharsets.US_ASCII));
-        RoutingDecision decision = view.decider().decide(location, key, false);
+        var located = geo.locate(client.address(), client.text(), RoutingDecider.clientKey(sessionId.getBytes(StandardCharsets.US_ASCII)));
+        var location = located.location();
+        RoutingDecision decision = view.decider().decide(location, located.placeId(), located.clientKey(), false);
         List<Upstreams.Upstream> candidates = candidates(view, decision, sessionRegion, zone);
         String decisionId = decisionId();
         if (candidates.isEmpty()) {

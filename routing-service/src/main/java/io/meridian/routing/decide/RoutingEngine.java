@@ -40,7 +40,7 @@ public class RoutingEngine {
     public RoutingDecision decide(String service, String clientIp, boolean explain) {
         RoutingDecider decider = decider(service);
         GeoIpLocator.Located located = geoIp.locate(clientIp);
-        RoutingDecision decision = decider.decide(located.location(), located.clientKey(), explain);
+        RoutingDecision decision = decider.decide(located.location(), located.placeId(), located.clientKey(), explain);
         decisions.get(decision.decidedBy()).increment();
         return decision;
     }

@@ -30,7 +30,6 @@ import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 import io.meridian.common.region.RegionId;
-import io.meridian.common.routing.ClientLocation;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingDecision;
 import io.meridian.common.routing.RoutingTable;
@@ -199,8 +198,8 @@ public final class DnsResponder {
         }
         // InetAddress already turns IPv4-mapped IPv6 addresses into IPv4 ones
         byte[] address = subnet != null && subnet.getSourcePrefixLength() > 0 ? subnet.getAddress().getAddress() : client.getAddress();
-        ClientLocation location = geoIp.locate(address, "");
-        RoutingDecision decision = decider.get().decide(location, RoutingDecider.clientKey(address), false);
+        GeoIpLocator.Located located = geoIp.locate(address, "", RoutingDecider.clientKey(address));
+        RoutingDecision decision = decider.get().decide(located.location(), located.placeId(), located.clientKey(), false);
         if (!decision.routed()) {
             out.setRcode(Rcode.SERVFAIL);
             EDNSOption why = new ExtendedErrorCodeOption(ExtendedErrorCodeOption.PROHIBITED,

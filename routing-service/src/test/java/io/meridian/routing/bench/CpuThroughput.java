@@ -1,7 +1,6 @@
 package io.meridian.routing.bench;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.IntFunction;
@@ -22,9 +21,9 @@ public final class CpuThroughput {
     }
 
     public static void main(String[] args) throws Exception {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        System.out.println("| clients | operation | ops per thread-CPU-second (median of 5) | spread |");
-        System.out.println("|---|---|---|---|");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        System.out.println("| clients | operation | ops per thread-CPU-second (median of 5) | spread | bytes allocated per op |");
+        System.out.println("|---|---|---|---|---|");
         for (int clients : new int[] {10_000, 1_000_000}) {
             DecisionBenchmark state = new DecisionBenchmark();
             state.clients = clients;
@@ -38,13 +37,15 @@ public final class CpuThroughput {
                 }
             });
             measure(threads, clients, "decision incl. parse + GeoIP", i -> state.decisionWithGeoIp(cursor));
+            measure(threads, clients, "route incl. parse + GeoIP (no decision object)", i -> state.routeWithGeoIp(cursor));
             measure(threads, clients, "GeoIP only (parse + locate)", i -> state.geoIpOnly(cursor));
             measure(threads, clients, "decision only (located client)", i -> state.decisionOnly(cursor));
+            measure(threads, clients, "decision only, reference path (every rule)", i -> state.decisionOnlyReference(cursor));
             state.tearDown();
         }
     }
 
-    private static void measure(ThreadMXBean threads, int clients, String name, IntFunction<Object> op) {
+    private static void measure(com.sun.management.ThreadMXBean threads, int clients, String name, IntFunction<Object> op) {
         long warm = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < warm) {
             for (int i = 0; i < 10_000; i++) {
@@ -52,6 +53,8 @@ public final class CpuThroughput {
             }
         }
         double[] rates = new double[5];
+        long allocatedStart = threads.getCurrentThreadAllocatedBytes();
+        long allOps = 0;
         for (int round = 0; round < rates.length; round++) {
             long cpuStart = threads.getCurrentThreadCpuTime();
             long ops = 0;
@@ -64,9 +67,12 @@ public final class CpuThroughput {
                 cpu = threads.getCurrentThreadCpuTime() - cpuStart;
             } while (cpu < 2_000_000_000L);
             rates[round] = ops * 1e9 / cpu;
+            allOps += ops;
         }
+        double bytesPerOp = (double) (threads.getCurrentThreadAllocatedBytes() - allocatedStart) / allOps;
         double[] sorted = rates.clone();
         Arrays.sort(sorted);
-        System.out.printf(Locale.ROOT, "| %,d | %s | %,.0f | %,.0f-%,.0f |%n", clients, name, sorted[2], sorted[0], sorted[4]);
+        System.out.printf(Locale.ROOT, "| %,d | %s | %,.0f | %,.0f-%,.0f | %.1f |%n", clients, name, sorted[2], sorted[0], sorted[4],
+                bytesPerOp);
     }
 }

@@ -70,6 +70,7 @@ public class DecisionBenchmark {
     String[] texts;
     InetAddress[] addresses;
     ClientLocation[] located;
+    int[] placeIds;
     long[] keys;
 
     @State(Scope.Thread)
@@ -118,10 +119,12 @@ public class DecisionBenchmark {
             }
         }
         located = new ClientLocation[clients];
+        placeIds = new int[clients];
         keys = new long[clients];
         for (int i = 0; i < clients; i++) {
             GeoIpLocator.Located l = locator.locate(texts[i]);
             located[i] = l.location();
+            placeIds[i] = l.placeId();
             keys[i] = l.clientKey();
         }
     }
@@ -136,7 +139,20 @@ public class DecisionBenchmark {
     @Benchmark
     public RegionId decisionWithGeoIp(Cursor cursor) {
         GeoIpLocator.Located located = locator.locate(texts[cursor.advance(clients)]);
-        return decider.decide(located.location(), located.clientKey(), false).target();
+        return decider.decide(located.location(), located.placeId(), located.clientKey(), false).target();
+    }
+
+    /**
+     * The same without building the decision's objects, as a caller that needs the target and fallbacks only can do
+     * (parse the text, the place id, the place's route): allocates nothing.
+     */
+    @Benchmark
+    public RegionId routeWithGeoIp(Cursor cursor) {
+        long address = io.meridian.common.geo.IpLiterals.ipv4Bits(texts[cursor.advance(clients)]);
+        int placeId = locator.placeIdIpv4((int) address);
+        GeoIpLocator.Place place = locator.place(placeId);
+        return decider.route(placeId, place.country(), place.latitude(), place.longitude(), RoutingDecider.clientKeyIpv4((int) address))
+                .target();
     }
 
     /** geoip2's City lookup alone, with CHMCache, on a pre-built address. */
@@ -145,9 +161,15 @@ public class DecisionBenchmark {
         return bare.city(addresses[cursor.advance(clients)]);
     }
 
-    /** Deciding alone, for a client already located. */
+    /** Deciding alone, for a client already located (its place's compiled route). */
     @Benchmark
     public RegionId decisionOnly(Cursor cursor) {
+        int i = cursor.advance(clients);
+        return decider.decide(located[i], placeIds[i], keys[i], false).target();
+    }
+
+    /** Deciding alone by the reference path (every rule for the client), for comparison; not a JMH benchmark. */
+    public RegionId decisionOnlyReference(Cursor cursor) {
         int i = cursor.advance(clients);
         return decider.decide(located[i], keys[i], false).target();
     }

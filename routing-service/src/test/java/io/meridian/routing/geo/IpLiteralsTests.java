@@ -3,6 +3,9 @@ package io.meridian.routing.geo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,5 +43,33 @@ class IpLiteralsTests {
     @ValueSource(strings = {"8.8.8.8", "81.2.69.160", "100.128.0.1", "172.32.0.1", "2001:4860:4860::8888", "2a00:1450:4001:80b::200e"})
     void publicAddressesArePublic(String literal) {
         assertThat(IpLiterals.isNonPublic(IpLiterals.parse(literal))).isFalse();
+    }
+
+    @Test
+    void theAllocationFreeIpv4ParseAndPrivacyCheckAgreeWithTheByteForms() {
+        SplittableRandom random = new SplittableRandom(4);
+        String alphabet = "0123456789.:a ";
+        for (int i = 0; i < 200_000; i++) {
+            String text;
+            if (i % 2 == 0) {
+                int address = random.nextInt();
+                text = (address >>> 24) + "." + (address >>> 16 & 0xff) + "." + (address >>> 8 & 0xff) + "." + (address & 0xff);
+                assertThat(IpLiterals.ipv4Bits(text)).isEqualTo(address & 0xffffffffL);
+                assertThat(IpLiterals.isNonPublicIpv4(address)).as(text).isEqualTo(IpLiterals.isNonPublic(IpLiterals.parse(text)));
+            } else {
+                StringBuilder junk = new StringBuilder();
+                for (int c = random.nextInt(1, 17); c > 0; c--) {
+                    junk.append(alphabet.charAt(random.nextInt(alphabet.length())));
+                }
+                text = junk.toString();
+            }
+            byte[] parsed = IpLiterals.parse(text);
+            long bits = IpLiterals.ipv4Bits(text);
+            if (parsed != null && text.indexOf(':') < 0) {
+                assertThat(bits).as(text).isEqualTo(IpLiterals.ipv4(parsed) & 0xffffffffL);
+            } else {
+                assertThat(bits).as(text).isEqualTo(-1);
+            }
+        }
     }
 }
