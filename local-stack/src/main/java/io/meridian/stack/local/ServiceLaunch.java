@@ -35,9 +35,19 @@ record ServiceLaunch(StackHome home, List<RegionSeeds.Seed> seeds, Path publicKe
      * @param extraArgs  added after the service's own arguments
      */
     Launch of(Services service, Path jar, String name, int port, List<String> jvmOptions, List<String> extraArgs) {
-        List<String> command = service.command(Jdk.javaExecutable(), jar, publicKey, home.logs().resolve(name + ".log"),
+        return of(service, jar, name, port, jvmOptions, extraArgs,
                 "jdbc:postgresql://127.0.0.1:" + StackUp.CONTROL_PLANE_PORT + "/" + StackUp.CONTROL_PLANE_DATABASE,
-                "127.0.0.1:" + StackUp.KAFKA_PORT, jvmOptions);
+                "127.0.0.1:" + StackUp.KAFKA_PORT, home.dataDir());
+    }
+
+    /**
+     * The launch of {@code service} against another control-plane database and Kafka, with another
+     * {@code MERIDIAN_HOME} (the training runs of {@link StackPrepare}, which must not touch the stack's own data).
+     */
+    Launch of(Services service, Path jar, String name, int port, List<String> jvmOptions, List<String> extraArgs,
+            String controlPlane, String kafka, Path meridianHome) {
+        List<String> command = service.command(Jdk.javaExecutable(), jar, publicKey, home.logs().resolve(name + ".log"),
+                controlPlane, kafka, jvmOptions);
         if (port != service.port()) {
             command.replaceAll(arg -> arg.equals("--server.port=" + service.port()) ? "--server.port=" + port : arg);
         }
@@ -59,7 +69,7 @@ record ServiceLaunch(StackHome home, List<RegionSeeds.Seed> seeds, Path publicKe
         env.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
         env.put("AWS_REGION", "us-east-1");
         env.put("KUBECONFIG", home.kubeconfig().toString());
-        env.put("MERIDIAN_HOME", home.dataDir().toString());
+        env.put("MERIDIAN_HOME", meridianHome.toString());
         return new Launch(command, env);
     }
 

@@ -27,33 +27,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.meridian.stack.Jdk;
+import io.meridian.stack.Ports;
 import io.meridian.stack.auth.DevTokens;
+import io.meridian.stack.kafka.KafkaBroker;
+import io.meridian.stack.postgres.PostgresCluster;
 import io.meridian.stack.process.Exec;
 
 /**
  * The once-per-build part of running the services, done before the start (by {@code ./stack prepare}, and by
  * {@code ./stack up} when a build has not been prepared yet): each service jar is extracted into the data directory,
- * and each service's startup cache is trained by a run that stops as soon as its application context is refreshed
- * ({@code -Dspring.context.exit=onRefresh}, Spring Boot's documented training run for class-data and AOT caches).
+ * and each service's startup cache is trained by one full start of the service, recorded as the JVM exits.
  *
  * <p>Why: on two cores the start of the stack is bounded by CPU, and a service JVM with an AOT cache (JDK 25,
  * JEP 483/514/515) needs about a third of the CPU of one without (measured: gateway 8 against 31 CPU-s, failover
  * 8 against 25). Recording the cache during the first real start instead made that start the slowest of all and its
- * stop take minutes (the JVMs write their caches as they exit).
+ * stop take minutes (the JVMs write their caches as they exit). A cache trained by a run that stops as soon as the
+ * context is refreshed ({@code spring.context.exit=onRefresh}) was tried first: it misses everything a service loads
+ * once it runs (web server, Kafka clients, Flyway, JDBC, request handling), and the stack's restarts took 103 CPU-s
+ * with it against 68-87 with caches recorded by real runs.
  *
- * <p>A training run needs neither the database nor Kafka: Flyway is switched off for it, and the context exits
- * before any lifecycle component (web server, listeners, topic provisioning) starts, so nothing it does reaches
- * outside the JVM. A training that fails costs only speed: the service then records its cache on its first start,
- * as before. Preparation holds no lock; {@code ./stack} runs it only while no stack runs from this data directory.
+ * <p>So each training run is a real start against a throwaway PostgreSQL and Kafka of its own (under
+ * {@code <data>/training/}, deleted afterwards), with its own {@code MERIDIAN_HOME} there and a free port: the service
+ * migrates its schema, connects, serves its readiness and metrics endpoints, and is then stopped with SIGTERM, which
+ * writes the cache. Nothing of the stack's own data is touched. A training that fails costs only speed: the service
+ * then records its cache on its first start, as before. {@code ./stack} runs preparation only while no stack runs
+ * from this data directory.
  */
 public final class StackPrepare {
 
     private static final Logger LOG = LoggerFactory.getLogger(StackPrepare.class);
     private static final Duration EXTRACT_TIMEOUT = Duration.ofMinutes(2);
-    private static final Duration TRAINING_TIMEOUT = Duration.ofMinutes(5);
-    /** Arguments that keep a training run inside its JVM: no migrations, no topic creation. */
-    static final List<String> TRAINING_ARGUMENTS = List.of("--spring.flyway.enabled=false",
-            "--spring.kafka.admin.auto-create=false");
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration EXIT_TIMEOUT = Duration.ofMinutes(3);
 
     /** What preparing one service did. */
     record Outcome(String module, boolean extracted, boolean trained, String note) {
@@ -75,19 +80,32 @@ public final class StackPrepare {
      */
     List<Outcome> prepare(List<Services> services, PrintStream out) {
         home.createDirectories();
-        DevTokens tokens = DevTokens.loadOrCreate(home.keys());
-        S3Server.Credentials credentials = S3Server.Credentials.loadOrCreate(home.s3());
-        ServiceLaunch launch = new ServiceLaunch(home, seeds, tokens.publicKeyFile(), credentials);
         int parallel = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
         long t0 = System.nanoTime();
         List<Outcome> outcomes = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(parallel)) {
-            List<Future<Outcome>> futures = new ArrayList<>();
+            List<Future<Boolean>> extractions = new ArrayList<>();
             for (Services service : services) {
-                futures.add(pool.submit(() -> prepare(service, launch)));
+                extractions.add(pool.submit(() -> {
+                    boolean fresh = !isExtracted(service.module());
+                    extract(service.module());
+                    return fresh;
+                }));
             }
-            for (Future<Outcome> f : futures) {
-                Outcome o = f.get();
+            List<Services> untrained = new ArrayList<>();
+            List<Boolean> extracted = new ArrayList<>();
+            for (int i = 0; i < services.size(); i++) {
+                extracted.add(extractions.get(i).get());
+                Services service = services.get(i);
+                if (!StartupCache.trained(home.extracted(service.module()), service.module(), Jdk.home())) {
+                    untrained.add(service);
+                }
+            }
+            Map<Services, String> notes = untrained.isEmpty() ? Map.of() : train(untrained, pool);
+            for (int i = 0; i < services.size(); i++) {
+                Services service = services.get(i);
+                String note = notes.getOrDefault(service, "");
+                Outcome o = new Outcome(service.module(), extracted.get(i), untrained.contains(service) && note.isEmpty(), note);
                 outcomes.add(o);
                 if (o.extracted() || o.trained() || !o.note().isEmpty()) {
                     out.printf(Locale.ROOT, "  prepared %-20s %s%n", o.module(), describe(o));
@@ -106,6 +124,64 @@ public final class StackPrepare {
         return outcomes;
     }
 
+    /** Trains the caches of {@code services} against a throwaway PostgreSQL and Kafka; returns why a training failed. */
+    private Map<Services, String> train(List<Services> services, ExecutorService pool) throws InterruptedException, ExecutionException {
+        Path root = home.dataDir().resolve("training");
+        Map<Services, String> notes = new java.util.EnumMap<>(Services.class);
+        try {
+            deleteTree(root);
+            Files.createDirectories(root);
+            Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            services.forEach(service -> notes.put(service, "no startup cache: cannot create " + root + ": " + e.getMessage()));
+            return notes;
+        }
+        if (System.getProperty(KafkaBroker.CLASSPATH_FILE_PROPERTY) == null) {
+            System.setProperty(KafkaBroker.CLASSPATH_FILE_PROPERTY, home.kafkaClasspathFile().toString());
+        }
+        DevTokens tokens = DevTokens.loadOrCreate(home.keys());
+        S3Server.Credentials credentials = S3Server.Credentials.loadOrCreate(home.s3());
+        ServiceLaunch launch = new ServiceLaunch(home, seeds, tokens.publicKeyFile(), credentials);
+        PostgresCluster postgres = PostgresCluster.builder("training", root.resolve("postgres"), Ports.freePort())
+                .setting("max_connections", "100").build();
+        KafkaBroker kafka = KafkaBroker.create(root.resolve("kafka"), Ports.freePort(), Ports.freePort());
+        try {
+            postgres.initIfNeeded();
+            postgres.start();
+            postgres.createDatabase(StackUp.CONTROL_PLANE_DATABASE);
+            kafka.start();
+            Path trainingHome = Files.createDirectories(root.resolve("home"));
+            List<Future<String>> runs = new ArrayList<>();
+            for (Services service : services) {
+                runs.add(pool.submit(() -> trainOne(service, launch, postgres.jdbcUrl(StackUp.CONTROL_PLANE_DATABASE),
+                        kafka.bootstrapServers(), trainingHome)));
+            }
+            for (int i = 0; i < services.size(); i++) {
+                String note = runs.get(i).get();
+                if (!note.isEmpty()) {
+                    notes.put(services.get(i), note);
+                }
+            }
+        } catch (RuntimeException | IOException e) {
+            LOG.warn("cannot train the startup caches: {}", e.toString());
+            services.forEach(service -> notes.putIfAbsent(service, "no startup cache: the training infrastructure failed ("
+                    + e.getMessage() + "); the first start records one"));
+        } finally {
+            StackUp.stopCluster(postgres);
+            try {
+                kafka.stop();
+            } catch (RuntimeException e) {
+                kafka.kill();
+            }
+            try {
+                deleteTree(root);
+            } catch (IOException e) {
+                LOG.warn("cannot remove {}: {}", root, e.toString());
+            }
+        }
+        return notes;
+    }
+
     private static String describe(Outcome o) {
         List<String> parts = new ArrayList<>();
         if (o.extracted()) {
@@ -120,48 +196,47 @@ public final class StackPrepare {
         return String.join("; ", parts);
     }
 
-    private Outcome prepare(Services service, ServiceLaunch launch) {
-        String module = service.module();
-        boolean extracted = !isExtracted(module);
-        Path jar = extract(module);
-        if (StartupCache.trained(jar.getParent(), module, Jdk.home())) {
-            return new Outcome(module, extracted, false, "");
-        }
-        String note = train(service, jar, launch);
-        return new Outcome(module, extracted, note.isEmpty(), note);
-    }
-
     /**
-     * One training run of {@code service}: its stack command with the training options, stopped by Spring when the
-     * context is refreshed; the JVM writes the cache as it exits.
+     * One training run of {@code service}: its stack command with {@code -XX:AOTCacheOutput} against the training
+     * infrastructure, until it is ready and has served its metrics once, then SIGTERM; the JVM writes the cache as it
+     * exits.
      *
      * @return "" when a cache was written, else why not
      */
-    private String train(Services service, Path jar, ServiceLaunch launch) {
-        Path dir = jar.getParent();
+    private String trainOne(Services service, ServiceLaunch launch, String controlPlane, String kafka, Path trainingHome) {
         String module = service.module();
-        List<String> jvm = new ArrayList<>(StartupCache.trainingOptions(dir, module, Jdk.home()));
-        jvm.add("-Dspring.context.exit=onRefresh");
-        ServiceLaunch.Launch run = launch.of(service, jar, module + "-training", service.port(), jvm, TRAINING_ARGUMENTS);
+        Path jar = home.extracted(module).resolve(module + ".jar");
+        Path dir = jar.getParent();
+        int port = Ports.freePort();
+        ServiceLaunch.Launch run = launch.of(service, jar, module + "-training", port, StartupCache.trainingOptions(dir, module, Jdk.home()),
+                List.of(), controlPlane, kafka, trainingHome);
         Path output = home.logs().resolve(module + "-training.out");
         long t0 = System.nanoTime();
+        Process process = null;
         try {
             ProcessBuilder builder = new ProcessBuilder(run.command()).directory(home.dataDir().toFile())
                     .redirectErrorStream(true).redirectOutput(output.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.environment().putAll(run.env());
-            Process process = builder.start();
-            if (!process.waitFor(TRAINING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            process = builder.start();
+            String base = "http://127.0.0.1:" + port;
+            if (!answers(process, base + "/actuator/health/readiness")) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 StartupCache.discard(dir, module);
-                return "no startup cache: the training run took over " + TRAINING_TIMEOUT.toSeconds() + " s (see "
+                return "no startup cache: the training run " + (process.isAlive() ? "hung" : "did not get ready") + " (see "
                         + StackUp.display(output) + "); the first start records one";
             }
-            int exit = process.exitValue();
-            if (exit != 0 || !StartupCache.trained(dir, module, Jdk.home())) {
+            answers(process, base + "/actuator/prometheus");
+            process.destroy(); // SIGTERM: a graceful exit, during which the JVM writes the cache
+            if (!process.waitFor(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 StartupCache.discard(dir, module);
-                return "no startup cache: the training run exited with " + exit + " (see " + StackUp.display(output)
-                        + "); the first start records one";
+                return "no startup cache: the training run did not exit within " + EXIT_TIMEOUT.toSeconds() + " s";
+            }
+            if (!StartupCache.trained(dir, module, Jdk.home())) {
+                StartupCache.discard(dir, module);
+                return "no startup cache: the training run wrote none (exit " + process.exitValue() + ", see "
+                        + StackUp.display(output) + "); the first start records one";
             }
             LOG.info("trained the startup cache of {} in {} ms", module, (System.nanoTime() - t0) / 1_000_000);
             return "";
@@ -170,9 +245,31 @@ public final class StackPrepare {
             return "no startup cache: " + e.getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (process != null) {
+                process.destroyForcibly();
+            }
             StartupCache.discard(dir, module);
             throw new IllegalStateException("interrupted while training " + module, e);
         }
+    }
+
+    /** Whether {@code url} answers 200 before the process exits or {@link #READY_TIMEOUT} passes. */
+    private static boolean answers(Process process, String url) throws InterruptedException {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try {
+                var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5))
+                        .GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            process.waitFor(250, TimeUnit.MILLISECONDS); // wakes early if the process exits
+        }
+        return false;
     }
 
     /**

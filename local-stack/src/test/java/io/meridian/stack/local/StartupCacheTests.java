@@ -67,27 +67,34 @@ class StartupCacheTests {
     }
 
     @Test
-    void theTrainingRunIsTheStacksOwnCommandStoppedAfterRefreshAndKeptInsideTheJvm() {
+    void theTrainingRunIsTheStacksOwnCommandAgainstItsOwnInfrastructure() {
         StackHome home = new StackHome(dir.resolve("repo"), dir.resolve("data"));
         ServiceLaunch launch = new ServiceLaunch(home, RegionSeeds.load(), dir.resolve("jwt-public.pem"),
                 new S3Server.Credentials("id", "secret"));
         Path jar = home.extracted("failover-service").resolve("failover-service.jar");
+        Path trainingHome = home.dataDir().resolve("training/home");
 
-        ServiceLaunch.Launch run = launch.of(Services.FAILOVER, jar, "failover-service-training", Services.FAILOVER.port(),
-                List.of("-XX:AOTCacheOutput=/x.aot", "-Dspring.context.exit=onRefresh"), StackPrepare.TRAINING_ARGUMENTS);
+        ServiceLaunch.Launch run = launch.of(Services.FAILOVER, jar, "failover-service-training", 40123,
+                List.of("-XX:AOTCacheOutput=/x.aot"), List.of(), "jdbc:postgresql://127.0.0.1:40124/meridian", "127.0.0.1:40125",
+                trainingHome);
         ServiceLaunch.Launch real = launch.of(Services.FAILOVER, jar, "failover-service", Services.FAILOVER.port(),
                 List.of("-XX:AOTCache=/x.aot"), List.of());
 
         // the JVM options before -jar must be those of the real run (the JVM refuses a cache recorded with others)
         List<String> trainingJvm = run.command().subList(0, run.command().indexOf("-jar"));
         List<String> realJvm = real.command().subList(0, real.command().indexOf("-jar"));
-        assertThat(trainingJvm.stream().filter(o -> !o.startsWith("-XX:AOTCache") && !o.startsWith("-Dspring.context")))
+        assertThat(trainingJvm.stream().filter(o -> !o.startsWith("-XX:AOTCache")))
                 .containsExactlyElementsOf(realJvm.stream().filter(o -> !o.startsWith("-XX:AOTCache")).toList());
-        assertThat(trainingJvm).contains("-Dspring.context.exit=onRefresh").doesNotContain("-Xshare:auto");
+        assertThat(trainingJvm).doesNotContain("-Xshare:auto");
         assertThat(run.command()).containsSubsequence("-jar", jar.toString())
-                .contains("--spring.profiles.active=local-stack", "--meridian.failover.instance-id=failover-service-training")
-                .endsWith("--spring.flyway.enabled=false", "--spring.kafka.admin.auto-create=false");
-        assertThat(run.env()).containsEntry("MERIDIAN_HOME", home.dataDir().toString()).containsKey("AWS_ACCESS_KEY_ID");
+                .contains("--server.port=40123", "--spring.datasource.url=jdbc:postgresql://127.0.0.1:40124/meridian",
+                        "--spring.kafka.bootstrap-servers=127.0.0.1:40125", "--spring.profiles.active=local-stack",
+                        "--meridian.failover.instance-id=failover-service-training")
+                .doesNotContain("--server.port=18084", "--spring.kafka.bootstrap-servers=127.0.0.1:19092")
+                .noneMatch(arg -> arg.contains(":15432/"));
+        assertThat(run.env()).as("nothing under the stack's own data").containsEntry("MERIDIAN_HOME", trainingHome.toString())
+                .containsKey("AWS_ACCESS_KEY_ID");
+        assertThat(real.env()).containsEntry("MERIDIAN_HOME", home.dataDir().toString());
     }
 
     @Test
