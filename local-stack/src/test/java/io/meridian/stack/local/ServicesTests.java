@@ -30,12 +30,12 @@ class ServicesTests {
     }
 
     @Test
-    void theGatewayKnowsEveryServiceAndKeepsTheC2Compiler() {
+    void theGatewayKnowsEveryService() {
         List<String> command = Services.GATEWAY.command(JAVA, Path.of("/repo/gateway/target/gateway-0.1.0-SNAPSHOT.jar"), KEY,
                 Path.of("/data/logs/gateway.log"), "jdbc:postgresql://127.0.0.1:15432/meridian", "127.0.0.1:19092",
                 List.of("-XX:AOTCache=/data/jars/gateway/gateway.aot"));
 
-        assertThat(command).doesNotContain("-XX:TieredStopAtLevel=1", "-Xshare:auto").contains("-XX:AOTCache=/data/jars/gateway/gateway.aot")
+        assertThat(command).doesNotContain("-Xshare:auto").contains("-XX:AOTCache=/data/jars/gateway/gateway.aot")
                 .noneMatch(a -> a.startsWith("--spring.datasource"))
                 .contains("--server.port=18080",
                         "--meridian.gateway.services.region=http://127.0.0.1:18081",
