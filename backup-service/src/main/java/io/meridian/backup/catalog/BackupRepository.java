@@ -147,6 +147,11 @@ public class BackupRepository {
             @Nullable String uploadId, List<String> copyTargets, boolean sse, int attempt, @Nullable String scratchDatabase) {
     }
 
+    /** The SQL LIKE pattern of every owner ({@code <instance name>/<incarnation>}) of instance {@code ownerName}. */
+    public static String ownersOf(String ownerName) {
+        return ownerName.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%";
+    }
+
     /**
      * Running backups whose owner stopped: no heartbeat for {@code staleAfter} (database time), or
      * owned by an earlier incarnation of this instance ({@code ownerName}, restarted: its runs died with it).
@@ -157,8 +162,7 @@ public class BackupRepository {
                   AND (heartbeat_at < now() - :stale * interval '1 millisecond'
                        OR (owner LIKE :name AND owner <> :me))
                 ORDER BY started_at
-                """).param("stale", staleAfter.toMillis()).param("name", ownerName.replace("\\", "\\\\").replace("%", "\\%")
-                .replace("_", "\\_") + "/%").param("me", me)
+                """).param("stale", staleAfter.toMillis()).param("name", ownersOf(ownerName)).param("me", me)
                 .query((rs, n) -> new Interrupted(map(rs, n).withCopies(copies(rs.getObject("id", UUID.class))), rs.getString("owner"),
                         rs.getString("upload_region"), rs.getString("upload_key"), rs.getString("upload_id"),
                         split(rs.getString("copy_targets")), rs.getBoolean("server_side_encryption"), rs.getInt("attempt"),

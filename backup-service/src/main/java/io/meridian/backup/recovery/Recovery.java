@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
+import io.meridian.backup.storage.LocalFiles;
 import io.meridian.backup.catalog.Backup;
 import io.meridian.backup.catalog.BackupEvents;
 import io.meridian.backup.catalog.BackupKind;
@@ -261,7 +262,7 @@ public class Recovery {
                         : "nothing had been applied to namespace " + restore.target() + "; it is unchanged";
             };
         }
-        deleteTree(properties.workDir().resolve("restore").resolve(restore.id().toString()));
+        LocalFiles.deleteTree(properties.workDir().resolve("restore").resolve(restore.id().toString()));
         String error = "interrupted in phase " + restore.phase() + ": the instance running it (" + interrupted.owner() + ") stopped; "
                 + outcome;
         restores.finish(restore.id(), owner.id(), "INTERRUPTED", restore.phase(), null, error);
@@ -318,24 +319,14 @@ public class Recovery {
                 Files.move(retired, destination, StandardCopyOption.ATOMIC_MOVE);
                 back = "; the replaced directory was moved back";
             }
-            deleteTree(staging);
+            LocalFiles.deleteTree(staging);
             return "staging directory " + staging + " removed" + back + "; " + destination + " is as it was before the restore";
         }
         if (Files.exists(destination)) {
-            deleteTree(retired);
+            LocalFiles.deleteTree(retired);
             return "the swap had completed: " + destination + " holds the restored, verified data directory";
         }
         return "neither " + staging + " nor " + destination + " exists" + (Files.exists(retired) ? "; the old data is kept in " + retired : "");
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            log.warn("Could not remove {}: {}", dir, e.toString());
-        }
-    }
 }

@@ -102,8 +102,7 @@ public class RestoreRepository {
                   AND (heartbeat_at < now() - :stale * interval '1 millisecond'
                        OR (owner LIKE :name AND owner <> :me))
                 ORDER BY started_at
-                """).param("stale", staleAfter.toMillis()).param("name", ownerName.replace("\\", "\\\\").replace("%", "\\%")
-                .replace("_", "\\_") + "/%").param("me", me)
+                """).param("stale", staleAfter.toMillis()).param("name", io.meridian.backup.catalog.BackupRepository.ownersOf(ownerName)).param("me", me)
                 .query((rs, n) -> new Interrupted(map(rs, n), rs.getString("owner"), rs.getString("temporary_name"), rs.getString("retired_name")))
                 .list();
     }

@@ -28,6 +28,7 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.stereotype.Service;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.meridian.backup.storage.LocalFiles;
 import io.meridian.backup.catalog.Backup;
 import io.meridian.backup.catalog.BackupEvents;
 import io.meridian.backup.catalog.BackupKind;
@@ -295,7 +296,7 @@ public class Restores {
             log.warn("Restore {} of backup {} failed in {}: {}", id, backup.id(), phase, error);
         } finally {
             running.remove(id);
-            deleteTree(spool);
+            LocalFiles.deleteTree(spool);
             MDC.remove("region");
             MDC.remove("operation");
         }
@@ -438,7 +439,7 @@ public class Restores {
             }
             Files.move(staging, destination, StandardCopyOption.ATOMIC_MOVE);
             if (replaced) {
-                deleteTree(retired);
+                LocalFiles.deleteTree(retired);
             }
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("dataDirectory", destination.toString());
@@ -448,7 +449,7 @@ public class Restores {
                     + "database at it (see the restore runbook): pg_ctl -D " + destination + " start");
             return result;
         } finally {
-            deleteTree(staging);
+            LocalFiles.deleteTree(staging);
         }
     }
 
@@ -568,14 +569,4 @@ public class Restores {
         return auth == null ? "system" : auth.getName();
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            log.debug("Could not remove {}", dir, e);
-        }
-    }
 }
