@@ -265,7 +265,8 @@ class DeploymentIntegrationTests extends ServiceIntegrationTest {
             JsonNode run = DeploymentFixtures.region(failed, "dp-zeta-1");
             assertThat(run.get("reason").asString()).isEqualTo("ProgressDeadlineExceeded");
             assertThat(run.get("message").asString()).contains("timed out progressing");
-            assertThat(failed.get("state").asString()).isEqualTo("FAILED");
+            // the deployment's own state follows its last region's in a later step: wait for it, as for SUCCEEDED above
+            await().untilAsserted(() -> assertThat(f.deployment(id).get("state").asString()).isEqualTo("FAILED"));
             JsonNode revisions = f.api().get("/api/v1/deployments/releases/jobs/dp-zeta-1", TestTokens.viewer()).json().get("revisions");
             assertThat(revisions).extracting(r -> r.get("status").asString()).containsExactly("FAILED");
             assertThat(f.api().send("POST", "/api/v1/deployments/releases/jobs/dp-zeta-1/rollback", TestTokens.operator(),
