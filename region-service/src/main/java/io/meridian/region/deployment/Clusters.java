@@ -19,8 +19,8 @@ public interface Clusters {
     /** The live object, if it exists. */
     Optional<JsonNode> get(ClusterTarget target, String namespace, ObjectRef ref);
 
-    /** Creates {@code object}; returns it as stored. */
-    JsonNode create(ClusterTarget target, String namespace, JsonNode object);
+    /** Creates {@code object}; a {@link ClusterException} of failure {@code CONFLICT} when one of that name exists. */
+    void create(ClusterTarget target, String namespace, JsonNode object);
 
     /** Applies an RFC 6902 JSON patch to the object; returns it as stored. */
     JsonNode patch(ClusterTarget target, String namespace, ObjectRef ref, JsonNode jsonPatch);

@@ -12,13 +12,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -35,9 +38,9 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -50,6 +53,7 @@ import io.meridian.region.deployment.ClusterTarget;
 import io.meridian.region.deployment.Clusters;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -72,6 +76,18 @@ class Fabric8Clusters implements Clusters, DisposableBean {
             ManifestKind.HORIZONTAL_POD_AUTOSCALER, HorizontalPodAutoscaler.class,
             ManifestKind.POD_DISRUPTION_BUDGET, PodDisruptionBudget.class);
 
+    /** The API server's resource name of each kind, for REST paths. */
+    private static final Map<ManifestKind, String> RESOURCES = Map.of(
+            ManifestKind.CONFIG_MAP, "configmaps",
+            ManifestKind.DEPLOYMENT, "deployments",
+            ManifestKind.SERVICE, "services",
+            ManifestKind.HORIZONTAL_POD_AUTOSCALER, "horizontalpodautoscalers",
+            ManifestKind.POD_DISRUPTION_BUDGET, "poddisruptionbudgets");
+    private static final String JSON = "application/json";
+    private static final String JSON_PATCH = "application/json-patch+json";
+    /** Dependents (a Deployment's ReplicaSets and Pods) go with the object, in the background, as kubectl does. */
+    private static final String BACKGROUND_DELETION = "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"propagationPolicy\":\"Background\"}";
+
     private final KubernetesProperties properties;
     private final Map<ClusterTarget, KubernetesClient> clients = new ConcurrentHashMap<>();
     private final KubernetesSerialization serialization = new KubernetesSerialization();
@@ -89,28 +105,36 @@ class Fabric8Clusters implements Clusters, DisposableBean {
 
     @Override
     public Optional<JsonNode> get(ClusterTarget target, String namespace, ObjectRef ref) {
-        return call(target, "read " + ref, () -> Optional.ofNullable(client(target).resources(type(ref.kind())).inNamespace(namespace)
-                .withName(ref.name()).get()).map(this::tree));
+        String what = "read " + ref;
+        Answer answer = exchange(target, what, "GET", objectPath(namespace, ref), null, null);
+        if (answer.code() == 404) {
+            return Optional.empty();
+        }
+        return Optional.of(answer.tree(what, target));
     }
 
     @Override
-    public JsonNode create(ClusterTarget target, String namespace, JsonNode object) {
-        ManifestKind kind = ObjectRef.of(object).kind();
-        HasMetadata typed = serialization.unmarshal(json.writeValueAsString(object), type(kind));
-        return call(target, "create " + ObjectRef.of(object), () -> tree(client(target).resource(typed).inNamespace(namespace).create()));
+    public void create(ClusterTarget target, String namespace, JsonNode object) {
+        ObjectRef ref = ObjectRef.of(object);
+        exchange(target, "create " + ref, "POST", collectionPath(namespace, ref.kind()), JSON, json.writeValueAsString(object))
+                .expectSuccess("create " + ref, target);
     }
 
     @Override
     public JsonNode patch(ClusterTarget target, String namespace, ObjectRef ref, JsonNode jsonPatch) {
-        String patch = json.writeValueAsString(jsonPatch);
-        return call(target, "patch " + ref, () -> tree(client(target).resources(type(ref.kind())).inNamespace(namespace).withName(ref.name())
-                .patch(PatchContext.of(PatchType.JSON), patch)));
+        String what = "patch " + ref;
+        return exchange(target, what, "PATCH", objectPath(namespace, ref), JSON_PATCH, json.writeValueAsString(jsonPatch)).tree(what, target);
     }
 
     @Override
     public boolean delete(ClusterTarget target, String namespace, ObjectRef ref) {
-        return call(target, "delete " + ref, () -> !client(target).resources(type(ref.kind())).inNamespace(namespace).withName(ref.name())
-                .delete().isEmpty());
+        String what = "delete " + ref;
+        Answer answer = exchange(target, what, "DELETE", objectPath(namespace, ref), JSON, BACKGROUND_DELETION);
+        if (answer.code() == 404) {
+            return false;
+        }
+        answer.expectSuccess(what, target);
+        return true;
     }
 
     @Override
@@ -235,6 +259,90 @@ class Fabric8Clusters implements Clusters, DisposableBean {
         return TYPES.get(kind);
     }
 
+    // ---- single-object calls as plain REST -------------------------------------------------------
+    // Reads and writes of one object go to the API server as the JSON Meridian rendered, through the region
+    // client's own fabric8 HTTP client (its authentication, TLS and timeouts), not through fabric8's typed model:
+    // the typed path converted every object from a tree to text, into the model, back to text, and the answer
+    // the same way back, which was most of region-service's CPU per deployed object (docs/benchmarks.md).
+
+    private static String collectionPath(String namespace, ManifestKind kind) {
+        String group = kind.apiVersion().indexOf('/') < 0 ? "/api/" : "/apis/";
+        return group + kind.apiVersion() + "/namespaces/" + namespace + "/" + RESOURCES.get(kind);
+    }
+
+    private static String objectPath(String namespace, ObjectRef ref) {
+        return collectionPath(namespace, ref.kind()) + "/" + ref.name();
+    }
+
+    /** An API server's answer: status code and body. */
+    private record Answer(int code, byte[] body, JsonMapper json) {
+
+        boolean successful() {
+            return code >= 200 && code < 300;
+        }
+
+        void expectSuccess(String what, ClusterTarget target) {
+            if (!successful()) {
+                throw failure(what + " in " + target.region(), code, statusMessage(), null);
+            }
+        }
+
+        JsonNode tree(String what, ClusterTarget target) {
+            expectSuccess(what, target);
+            try {
+                return json.readTree(body);
+            } catch (JacksonException e) {
+                throw new ClusterException(ClusterException.Failure.SERVER_ERROR, what + " in " + target.region()
+                        + ": the API server answered something that is not JSON", e);
+            }
+        }
+
+        /** The {@code message} of the API server's {@code Status} answer, when it sent one. */
+        @Nullable String statusMessage() {
+            try {
+                JsonNode status = json.readTree(body);
+                return status.path("message").isString() ? status.path("message").asString() : null;
+            } catch (JacksonException e) {
+                return null;
+            }
+        }
+    }
+
+    private Answer exchange(ClusterTarget target, String what, String method, String path, @Nullable String contentType,
+            @Nullable String body) {
+        String where = what + " in " + target.region() + " (" + (properties.preferContext() && target.context() != null
+                ? "context " + target.context() : target.apiUrl()) + ")";
+        KubernetesClient client = call(target, what, () -> client(target));
+        HttpClient http = client.getHttpClient();
+        String base = client.getMasterUrl().toString();
+        HttpRequest.Builder request = http.newHttpRequestBuilder()
+                .uri(base.endsWith("/") ? base.substring(0, base.length() - 1) + path : base + path)
+                .timeout(properties.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .header("Accept", JSON);
+        if (body != null) {
+            request.method(method, contentType == null ? JSON : contentType, body);
+        } else if (!"GET".equals(method)) {
+            throw new IllegalArgumentException(method + " needs a body here");
+        }
+        try {
+            HttpResponse<byte[]> response = http.sendAsync(request.build(), byte[].class)
+                    .get(properties.connectTimeout().plus(properties.requestTimeout()).toMillis() + 1000, TimeUnit.MILLISECONDS);
+            byte[] bytes = response.body();
+            return new Answer(response.code(), bytes == null ? new byte[0] : bytes, json);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ClusterException(ClusterException.Failure.TIMEOUT, where + ": interrupted", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ClusterException(ClusterException.Failure.TIMEOUT, where + " timed out after " + properties.requestTimeout(), e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof KubernetesClientException kce) {
+                throw classify(where, kce);
+            }
+            throw failure(where, 0, null, cause);
+        }
+    }
+
     private JsonNode tree(HasMetadata object) {
         return json.readTree(serialization.asJson(object));
     }
@@ -253,19 +361,21 @@ class Fabric8Clusters implements Clusters, DisposableBean {
     }
 
     static ClusterException classify(String where, KubernetesClientException e) {
-        int code = e.getCode();
-        Throwable root = root(e);
+        return failure(where, e.getCode(), e.getStatus() != null ? e.getStatus().getMessage() : null, e);
+    }
+
+    /** A failed call as a {@link ClusterException}: by HTTP status when there was an answer, else by the transport failure. */
+    static ClusterException failure(String where, int code, @Nullable String statusMessage, @Nullable Throwable cause) {
         if (code <= 0) {
+            Throwable root = cause == null ? null : root(cause);
+            String message = cause == null ? "no answer" : rootMessage(cause);
             if (root instanceof SocketTimeoutException || root instanceof TimeoutException
-                    || root.getClass().getSimpleName().contains("Timeout")) {
-                return new ClusterException(ClusterException.Failure.TIMEOUT, where + " timed out: " + rootMessage(e), e);
+                    || (root != null && root.getClass().getSimpleName().contains("Timeout"))) {
+                return new ClusterException(ClusterException.Failure.TIMEOUT, where + " timed out: " + message, cause);
             }
-            if (root instanceof ConnectException || root instanceof UnknownHostException || root instanceof IOException) {
-                return new ClusterException(ClusterException.Failure.UNREACHABLE, where + ": " + rootMessage(e), e);
-            }
-            return new ClusterException(ClusterException.Failure.UNREACHABLE, where + ": " + rootMessage(e), e);
+            return new ClusterException(ClusterException.Failure.UNREACHABLE, where + ": " + message, cause);
         }
-        String status = "HTTP " + code + (e.getStatus() != null && e.getStatus().getMessage() != null ? " " + e.getStatus().getMessage() : "");
+        String status = "HTTP " + code + (statusMessage != null ? " " + statusMessage : "");
         ClusterException.Failure failure = switch (code) {
             case 408, 504 -> ClusterException.Failure.TIMEOUT;
             case 409 -> ClusterException.Failure.CONFLICT;
@@ -273,7 +383,7 @@ class Fabric8Clusters implements Clusters, DisposableBean {
             case 429 -> ClusterException.Failure.SERVER_ERROR;
             default -> code >= 500 ? ClusterException.Failure.SERVER_ERROR : ClusterException.Failure.REJECTED;
         };
-        return new ClusterException(failure, where + ": " + status, e);
+        return new ClusterException(failure, where + ": " + status, cause);
     }
 
     private static Throwable root(Throwable e) {

@@ -35,6 +35,62 @@ class Fabric8ClustersTests {
     }
 
     @Test
+    void readsWritesAndDeletesEveryManagedKindAtItsApiPath() throws Exception {
+        try (MockCluster cluster = MockCluster.started()) {
+            Fabric8Clusters clusters = new Fabric8Clusters(new KubernetesProperties(Duration.ofSeconds(1), Duration.ofSeconds(5), false,
+                    null, null, false));
+            ClusterTarget target = new ClusterTarget(RegionId.of("kc-test-2"), URI.create(cluster.url()), null);
+            try {
+                List<JsonNode> objects = List.of(
+                        json.readTree("""
+                                {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,
+                                 "selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},
+                                 "spec":{"containers":[{"name":"web","image":"registry.example/web:1.0.0"}]}}}}"""),
+                        json.readTree("""
+                                {"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web"},
+                                 "ports":[{"port":80,"targetPort":8080}]}}"""),
+                        json.readTree("""
+                                {"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"web"},
+                                 "spec":{"minReplicas":2,"maxReplicas":5,"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"}}}"""),
+                        json.readTree("""
+                                {"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"web"},
+                                 "spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"web"}}}}"""));
+                List<String> paths = List.of("/apis/apps/v1/namespaces/meridian/deployments", "/api/v1/namespaces/meridian/services",
+                        "/apis/autoscaling/v2/namespaces/meridian/horizontalpodautoscalers",
+                        "/apis/policy/v1/namespaces/meridian/poddisruptionbudgets");
+                for (int i = 0; i < objects.size(); i++) {
+                    JsonNode object = objects.get(i);
+                    ObjectRef ref = ObjectRef.of(object);
+                    assertThat(clusters.get(target, "meridian", ref)).isEmpty();
+                    clusters.create(target, "meridian", object);
+                    assertThat(cluster.lastRequest().getPath()).isEqualTo(paths.get(i));
+                    // As the API server stores it, in the kind the client asked for.
+                    assertThat(clusters.get(target, "meridian", ref)).hasValueSatisfying(stored -> {
+                        assertThat(stored.at("/kind").asString()).isEqualTo(ref.kind().kind());
+                        assertThat(stored.at("/metadata/name").asString()).isEqualTo("web");
+                        assertThat(stored.at("/spec")).isEqualTo(object.at("/spec"));
+                    });
+                    assertThatThrownBy(() -> clusters.create(target, "meridian", object)).isInstanceOfSatisfying(ClusterException.class,
+                            e -> assertThat(e.failure()).isEqualTo(ClusterException.Failure.CONFLICT));
+                    assertThat(clusters.delete(target, "meridian", ref)).isTrue();
+                    assertThat(cluster.lastRequest().getPath()).isEqualTo(paths.get(i) + "/web");
+                    assertThat(clusters.get(target, "meridian", ref)).isEmpty();
+                    assertThat(clusters.delete(target, "meridian", ref)).isFalse();
+                }
+                // A JSON patch of an apps/v1 object, answered with the object as stored.
+                clusters.create(target, "meridian", objects.get(0));
+                JsonNode patched = clusters.patch(target, "meridian", ObjectRef.of(objects.get(0)),
+                        json.readTree("[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":3}]"));
+                assertThat(patched.at("/spec/replicas").asInt()).isEqualTo(3);
+                assertThat(cluster.lastRequest().getMethod()).isEqualTo("PATCH");
+                assertThat(cluster.lastRequest().getHeader("Content-Type")).startsWith("application/json-patch+json");
+            } finally {
+                clusters.destroy();
+            }
+        }
+    }
+
+    @Test
     void reachesARegionThroughItsKubeconfigContextAndClassifiesFailures(@TempDir Path dir) throws Exception {
         try (MockCluster cluster = MockCluster.started()) {
             Path kubeconfig = dir.resolve("kubeconfig");
@@ -60,6 +116,9 @@ class Fabric8ClustersTests {
                 List<Clusters.ObjectEvent> seen = new CopyOnWriteArrayList<>();
                 try (Clusters.Watch watch = clusters.watch(target, "meridian", seen::add)) {
                     clusters.create(target, "meridian", configMap("a-config", "alpha"));
+                    // Single objects travel as plain REST through the context's client: its server, its token.
+                    assertThat(cluster.lastRequest().getPath()).isEqualTo("/api/v1/namespaces/meridian/configmaps");
+                    assertThat(cluster.lastRequest().getHeader("Authorization")).isEqualTo("Bearer dev-token");
                     clusters.create(target, "meridian", configMap("b-config", "beta"));
                     assertThat(clusters.get(target, "meridian", new ObjectRef(ManifestKind.CONFIG_MAP, "a-config"))).isPresent();
                     assertThat(clusters.listManaged(target, "meridian", "alpha")).extracting(o -> o.at("/metadata/name").asString())

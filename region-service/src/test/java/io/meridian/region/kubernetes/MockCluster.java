@@ -71,6 +71,11 @@ public final class MockCluster implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    /** The last request the API server received (method, path, headers, body). */
+    public synchronized io.fabric8.mockwebserver.http.RecordedRequest lastRequest() throws InterruptedException {
+        return server.getLastRequest();
+    }
+
     public KubernetesClient client() {
         return client;
     }
