@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import io.meridian.common.problem.InvalidFieldException;
 
@@ -25,12 +26,18 @@ public record Region(RegionId id, String displayName, String provider, GeoLocati
         Set<ComplianceRegime> regimes, RegionStatus status, RegionEndpoints endpoints, Capacity capacity,
         Map<String, String> labels) {
 
+    // Compiled once: regions are built for every registry read, and String.matches compiles its pattern each time.
+    private static final Pattern PROVIDER = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+    private static final Pattern LABEL_KEY = Pattern.compile(
+            "([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?");
+
     public Region {
         require("id", id);
         if (displayName == null || displayName.isBlank() || displayName.length() > 100) {
             throw new InvalidFieldException("displayName", "must be 1-100 characters");
         }
-        if (provider == null || !provider.matches("[a-z][a-z0-9-]{0,31}")) {
+        if (provider == null || !PROVIDER.matcher(provider).matches()) {
             throw new InvalidFieldException("provider", "must be 1-32 lowercase letters, digits or '-', starting with a letter");
         }
         require("location", location);
@@ -47,10 +54,10 @@ public record Region(RegionId id, String displayName, String provider, GeoLocati
         }
         labels = labels == null ? Map.of() : Map.copyOf(new TreeMap<>(labels));
         labels.forEach((key, value) -> {
-            if (!key.matches("([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?")) {
+            if (!LABEL_KEY.matcher(key).matches()) {
                 throw new InvalidFieldException("labels", "key '" + key + "' is not a valid label key");
             }
-            if (!value.matches("([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?")) {
+            if (!LABEL_VALUE.matcher(value).matches()) {
                 throw new InvalidFieldException("labels." + key, "is not a valid label value");
             }
         });

@@ -2,6 +2,7 @@ package io.meridian.common.region;
 
 import java.net.URI;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
@@ -19,10 +20,18 @@ import io.meridian.common.problem.InvalidFieldException;
 public record RegionEndpoints(URI kubernetesApi, @Nullable String kubernetesContext, List<DatabaseEndpoint> databases,
         ObjectStore objectStore, URI ingressUrl) {
 
+    /** Compiled once: endpoints are built for every registry read, and String.matches compiles its pattern each time. */
+    private static final class Patterns {
+        static final Pattern CONTEXT = Pattern.compile("[A-Za-z0-9._@:/-]{1,253}");
+        static final Pattern DATABASE = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+        static final Pattern JDBC_URL = Pattern.compile("jdbc:postgresql://[^\\s/?#]+(:[0-9]{1,5})?/[A-Za-z0-9_-]+(\\?[^\\s]*)?");
+        static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+    }
+
     public RegionEndpoints {
         Urls.require("kubernetesApi", kubernetesApi, "http", "https");
         Urls.require("ingressUrl", ingressUrl, "http", "https");
-        if (kubernetesContext != null && !kubernetesContext.matches("[A-Za-z0-9._@:/-]{1,253}")) {
+        if (kubernetesContext != null && !Patterns.CONTEXT.matcher(kubernetesContext).matches()) {
             throw new InvalidFieldException("kubernetesContext", "must be 1-253 characters of letters, digits and ._@:/-");
         }
         if (databases == null) {
@@ -52,10 +61,10 @@ public record RegionEndpoints(URI kubernetesApi, @Nullable String kubernetesCont
      */
     public record DatabaseEndpoint(String name, String jdbcUrl, DatabaseRole role) {
         public DatabaseEndpoint {
-            if (name == null || !name.matches("[a-z][a-z0-9_-]{0,62}")) {
+            if (name == null || !Patterns.DATABASE.matcher(name).matches()) {
                 throw new InvalidFieldException("name", "must be 1-63 lowercase letters, digits, _ or -, starting with a letter");
             }
-            if (jdbcUrl == null || !jdbcUrl.matches("jdbc:postgresql://[^\\s/?#]+(:[0-9]{1,5})?/[A-Za-z0-9_-]+(\\?[^\\s]*)?")) {
+            if (jdbcUrl == null || !Patterns.JDBC_URL.matcher(jdbcUrl).matches()) {
                 throw new InvalidFieldException("jdbcUrl", "must be jdbc:postgresql://host[:port]/database");
             }
             if (role == null) {
@@ -78,7 +87,7 @@ public record RegionEndpoints(URI kubernetesApi, @Nullable String kubernetesCont
     public record ObjectStore(URI endpoint, String bucket) {
         public ObjectStore {
             Urls.require("endpoint", endpoint, "http", "https");
-            if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || bucket.contains("..")) {
+            if (bucket == null || !Patterns.BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
                 throw new InvalidFieldException("bucket", "must be a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')");
             }
         }

@@ -3,6 +3,7 @@ package io.meridian.region.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
@@ -26,6 +27,7 @@ public final class ManifestDiff {
     public static final String LAST_APPLIED = "meridian.dev/last-applied";
     private static final String LAST_APPLIED_POINTER = "/metadata/annotations/" + escape(LAST_APPLIED);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
 
     private ManifestDiff() {
     }
@@ -169,7 +171,7 @@ public final class ManifestDiff {
     }
 
     private static String field(String parent, String key) {
-        String part = key.matches("[A-Za-z0-9_-]+") ? key : "[\"" + key + "\"]";
+        String part = PLAIN_KEY.matcher(key).matches() ? key : "[\"" + key + "\"]";
         return parent.isEmpty() ? part : part.startsWith("[") ? parent + part : parent + "." + part;
     }
 

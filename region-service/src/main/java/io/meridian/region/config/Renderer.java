@@ -46,6 +46,7 @@ public final class Renderer {
 
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Object OMIT = new Object();
 
@@ -64,7 +65,7 @@ public final class Renderer {
         public Release {
             ServiceName.require("service", service);
             requireVersion(version);
-            if (namespace == null || !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            if (namespace == null || !NAMESPACE.matcher(namespace).matches()) {
                 throw new IllegalArgumentException("namespace must be a DNS-1123 label: " + namespace);
             }
         }

@@ -3,6 +3,7 @@ package io.meridian.support.security;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Duration;
 import java.util.List;
 
 import jakarta.servlet.DispatcherType;
@@ -102,7 +103,8 @@ public class MeridianSecurityAutoConfiguration {
     /**
      * Verifies tokens with the public key at
      * {@code spring.security.oauth2.resourceserver.jwt.public-key-location} and checks expiry, issuer
-     * and audience.
+     * and audience, every time; the parsed, signature-checked token is remembered for up to five minutes
+     * ({@link VerifiedTokenCache}).
      */
     @Bean
     @ConditionalOnMissingBean
@@ -115,7 +117,9 @@ public class MeridianSecurityAutoConfiguration {
         NimbusJwtDecoder decoder = NimbusJwtDecoder.withPublicKey(key).signatureAlgorithm(SignatureAlgorithm.RS256).build();
         OAuth2TokenValidator<Jwt> audience = new JwtClaimValidator<List<String>>(JwtClaimNames.AUD,
                 aud -> aud != null && aud.contains(properties.audience()));
-        decoder.setJwtValidator(new DelegatingOAuth2TokenValidator<>(JwtValidators.createDefaultWithIssuer(properties.issuer()), audience));
-        return decoder;
+        OAuth2TokenValidator<Jwt> validator = new DelegatingOAuth2TokenValidator<>(JwtValidators.createDefaultWithIssuer(properties.issuer()),
+                audience);
+        decoder.setJwtValidator(validator);
+        return new VerifiedTokenCache(decoder, validator, 10_000, Duration.ofMinutes(5));
     }
 }
