@@ -45,7 +45,7 @@ public final class RegionSeeds {
      * @param bucket         its bucket
      * @param standbyOf      the region whose database this region's database streams from, if any
      * @param slot           the replication slot on that primary, if a standby
-     * @param imageRegistry  the image registry this region pulls from (for later issues)
+     * @param imageRegistry  the image registry this region pulls from (the stack sets it as the region's deployment values)
      */
     public record Seed(Region region, JsonNode body, int postgresPort, int appPort, int kubernetesPort, String bucket,
             @Nullable String standbyOf, @Nullable String slot, String imageRegistry) {

@@ -615,6 +615,9 @@ public final class StackUp {
                     case 409 -> "already registered";
                     default -> "NOT registered: HTTP " + response.statusCode() + " " + abbreviate(response.body());
                 };
+                if (response.statusCode() == 201 || response.statusCode() == 409) {
+                    outcome += "; " + seedImageRegistry(adminToken, seed);
+                }
                 seedOutcomes.add(seed.id() + ": " + outcome);
                 LOG.info("region seed {}: HTTP {} {}", seed.id(), response.statusCode(), response.body());
             } catch (IOException e) {
@@ -624,6 +627,27 @@ public final class StackUp {
                 return;
             }
         }
+    }
+
+    /**
+     * The region's image registry from its seed, as the region's layer of deployment values (every service deployed
+     * there pulls from it), unless the region has values already: an operator's changes are kept.
+     */
+    private String seedImageRegistry(String adminToken, RegionSeeds.Seed seed) throws IOException, InterruptedException {
+        String body = "{\"values\":{\"image\":{\"registry\":\"" + seed.imageRegistry() + "\"}}}";
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + Services.REGION.port()
+                        + "/api/v1/deployments/config/values/regions/" + seed.id()))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + adminToken)
+                .header("Content-Type", "application/json")
+                .header("X-Meridian-Reason", "local stack seed: the region's image registry")
+                .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        LOG.info("region values seed {}: HTTP {} {}", seed.id(), response.statusCode(), response.body());
+        return switch (response.statusCode()) {
+            case 201 -> "images from " + seed.imageRegistry();
+            case 428 -> "region values kept";
+            default -> "image registry NOT set: HTTP " + response.statusCode() + " " + abbreviate(response.body());
+        };
     }
 
     /** Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. */
