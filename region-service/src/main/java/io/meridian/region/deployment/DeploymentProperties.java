@@ -18,6 +18,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param retry             retries of cluster calls within one step
  * @param driftPolicy       what to do about drift when a release's values do not say ({@code drift.policy}): correct or report
  * @param driftWatch        whether to watch the clusters for drift
+ * @param driftResync       how often every deployed object is compared with its revision again, whatever the watches saw
+ *                          (a watch misses what changed while it was reconnecting, or a cluster restored from an older
+ *                          backup); zero turns it off
  * @param instanceId        this instance's name in leases; a random one when unset
  */
 @ConfigurationProperties("meridian.deployments")
@@ -31,6 +34,7 @@ public record DeploymentProperties(
         @DefaultValue Retry retry,
         @DefaultValue("report") String driftPolicy,
         @DefaultValue("true") boolean driftWatch,
+        @DefaultValue("10m") Duration driftResync,
         @Nullable String instanceId) {
 
     public DeploymentProperties {
@@ -39,6 +43,9 @@ public record DeploymentProperties(
         }
         if (!io.meridian.region.config.ValueRules.DRIFT_POLICIES.contains(driftPolicy)) {
             throw new IllegalArgumentException("meridian.deployments.drift-policy must be correct or report");
+        }
+        if (driftResync.isNegative()) {
+            throw new IllegalArgumentException("meridian.deployments.drift-resync must not be negative");
         }
     }
 

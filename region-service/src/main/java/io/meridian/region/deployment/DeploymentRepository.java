@@ -17,6 +17,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 import io.meridian.common.region.RegionId;
+import io.meridian.region.config.ObjectRef;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -328,6 +329,18 @@ class DeploymentRepository {
     List<RegionId> regionsWithReleases() {
         return jdbc.sql("SELECT DISTINCT region FROM revisions WHERE status = 'DEPLOYED' ORDER BY region")
                 .query((rs, row) -> RegionId.of(rs.getString(1))).list();
+    }
+
+    /** Every object of the DEPLOYED revisions in {@code region}, by service. */
+    Map<String, List<ObjectRef>> deployedObjects(RegionId region) {
+        Map<String, List<ObjectRef>> objects = new LinkedHashMap<>();
+        jdbc.sql("SELECT service, manifests FROM revisions WHERE region = :region AND status = 'DEPLOYED' ORDER BY service")
+                .param("region", region.value()).query((rs, row) -> {
+                    List<ObjectRef> refs = objects.computeIfAbsent(rs.getString("service"), s -> new ArrayList<>());
+                    json.readTree(rs.getString("manifests")).forEach(manifest -> refs.add(ObjectRef.of(manifest)));
+                    return null;
+                }).list();
+        return objects;
     }
 
     /** Whether a run of {@code service} in {@code region} is unfinished. */

@@ -48,7 +48,10 @@ import tools.jackson.databind.node.ObjectNode;
  * the release's {@code drift.policy} value, else {@code meridian.deployments.drift-policy}. Objects
  * of a service with an unfinished deployment in that region are left to the deployment, and an
  * object left by a failed deployment is not drift (it matches what Meridian applied). Only the holder
- * of the {@value #LEASE} lease acts, so two instances do not both correct or report.
+ * of the {@value #LEASE} lease acts, so two instances do not both correct or report. Watches can miss
+ * changes (made while a watch was reconnecting, or a cluster restored from an older backup, whose
+ * re-list shows no deletion), so every {@code meridian.deployments.drift-resync} each deployed object
+ * of every watched region is read and compared with its revision again, whatever the watch saw.
  */
 @Component
 public class DriftWatcher implements SmartLifecycle {
@@ -77,6 +80,7 @@ public class DriftWatcher implements SmartLifecycle {
 
     private volatile boolean running;
     private volatile boolean leader;
+    private volatile Instant lastResync = Instant.EPOCH;
     private @Nullable Thread checker;
     private @Nullable ExecutorService watchStarter;
     private @Nullable ScheduledExecutorService leases;
@@ -273,10 +277,42 @@ public class DriftWatcher implements SmartLifecycle {
                     return false;
                 });
                 repository.regionsWithReleases().forEach(this::ensureWatching);
+                Duration every = properties.driftResync();
+                if (!every.isZero() && !now.isBefore(lastResync.plus(every))) {
+                    lastResync = now;
+                    resync();
+                }
             }
         } catch (RuntimeException e) {
             log.warn("Drift watcher could not renew its lease: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Queues every deployed object of every region that runs a release as a suspect: each is then read from its
+     * cluster and compared with its revision (a missing one is a deletion). Coalesces with suspects already queued.
+     */
+    int resync() {
+        int queued = 0;
+        List<RegionId> regions = repository.regionsWithReleases();
+        for (RegionId region : regions) {
+            try {
+                ClusterTarget target = ClusterTarget.of(registry.get(region).region());
+                for (Map.Entry<String, List<ObjectRef>> service : repository.deployedObjects(region).entrySet()) {
+                    for (ObjectRef ref : service.getValue()) {
+                        String key = region + "/" + ref;
+                        if (pending.put(key, new Suspect(target, Clusters.ObjectEvent.Type.MODIFIED, ref, service.getKey())) == null) {
+                            queue.add(key);
+                        }
+                        queued++;
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("Cannot re-check {} for drift now: {}", region, e.getMessage());
+            }
+        }
+        log.info("Drift re-check: {} deployed object(s) in {} region(s) queued", queued, regions.size());
+        return queued;
     }
 
     private void startWatch(RegionId region) {

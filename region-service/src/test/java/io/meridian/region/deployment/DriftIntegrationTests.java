@@ -7,12 +7,14 @@ import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import io.cloudevents.CloudEvent;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.meridian.common.deployment.DriftDetected;
+import io.meridian.common.region.RegionId;
 import io.meridian.common.events.EventTypes;
 import io.meridian.common.events.MeridianEvents;
 import io.meridian.region.kubernetes.MockCluster;
@@ -79,6 +81,42 @@ class DriftIntegrationTests extends ServiceIntegrationTest {
                 assertThat(drift.action()).isEqualTo("REPORTED");
                 assertThat(drift.fields()).contains("spec.template.spec.containers[0].image");
             });
+        }
+    }
+
+    @Autowired
+    DriftWatcher drift;
+
+    @Test
+    void theReCheckFindsWhatTheWatchCannotSee() {
+        DeploymentFixtures f = new DeploymentFixtures(new ApiClient(port));
+        try (MockCluster cluster = MockCluster.started()) {
+            f.region("dr-sigma-1", cluster.url());
+            f.service("basket", "\"drift\":{\"policy\":\"correct\"}");
+            String basket = f.deploy("basket", "3.0", "dr-sigma-1");
+            f.awaitRegion(basket, "dr-sigma-1", "ROLLING_OUT");
+            cluster.rollOut("meridian", "basket", 2);
+            f.awaitRegion(basket, "dr-sigma-1", "SUCCEEDED");
+            await().atMost(Duration.ofSeconds(30)).until(() -> drift.watching().contains(RegionId.of("dr-sigma-1")));
+
+            // The API server comes back from an older backup without the objects: a watch's re-list shows no deletion.
+            cluster.stop();
+            cluster.start();
+            assertThat(cluster.client().apps().deployments().inNamespace("meridian").withName("basket").get()).isNull();
+
+            assertThat(drift.resync()).as("every deployed object of every region with a release").isGreaterThanOrEqualTo(5);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(cluster.deployment("meridian", "basket")).isNotNull();
+                assertThat(cluster.client().services().inNamespace("meridian").withName("basket").get()).isNotNull();
+                assertThat(cluster.client().configMaps().inNamespace("meridian").withName("basket-config").get()).isNotNull();
+            });
+            assertThat(image(cluster, "basket")).isEqualTo("registry.dr-sigma-1.local:5000/meridian/basket:3.0");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(f.api().get("/api/v1/deployments/drift?service=basket", TestTokens.viewer()).json()).anySatisfy(finding -> {
+                        assertThat(finding.get("action").asString()).isEqualTo("CORRECTED");
+                        assertThat(finding.get("object").asString()).isEqualTo("Deployment/basket");
+                        assertThat(finding.get("changes").toString()).contains("(deleted)");
+                    }));
         }
     }
 
