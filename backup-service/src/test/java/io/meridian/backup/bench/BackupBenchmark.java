@@ -32,6 +32,7 @@ import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
+import io.meridian.backup.restore.ServerOnDataDirectory;
 import io.meridian.backup.storage.BackupObjects;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
@@ -63,7 +64,9 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
  * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
- * pg_dump / logical backup pairs).
+ * pg_dump / logical backup pairs; {@code physical}: just the physical backup and restores), {@code RESTORE_VARIANTS}
+ * ({@code new}; see the field), {@code DOWNLOAD_PARTS} (3: parts a physical restore reads at once). Each step also prints
+ * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
 
@@ -76,6 +79,10 @@ public final class BackupBenchmark {
     private final int s3Port = Integer.parseInt(env("S3_PORT", "57011"));
     /** {@code logical-backup}: only the pg_dump / logical backup pairs (REPS times, interleaved). */
     private final String only = env("ONLY", "all");
+    /** Physical restore variants to time, comma-separated: {@code new} (the service's path), {@code read} (the same plus every
+     *  table read, as verifyContents asks), {@code old} (the path before: checked download to a file, tar -xf, start). */
+    private final List<String> restoreVariants = List.of(env("RESTORE_VARIANTS", "new").split(","));
+    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "3"));
     private final Path work = scratch.resolve("meridian");
     private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
     private final Map<String, List<Double>> results = new LinkedHashMap<>();
@@ -109,7 +116,8 @@ public final class BackupBenchmark {
             Thread sampler = Thread.ofPlatform().daemon().start(this::sampleHeap);
             Map<String, Long> sourceCounts = rowCounts(db);
             List<Manifest> logical = new ArrayList<>();
-            for (int r = 0; r < reps; r++) {
+            boolean physicalOnly = "physical".equals(only);
+            for (int r = 0; r < (physicalOnly ? 0 : reps); r++) {
                 time("pg_dump -Fc > /dev/null", () -> {
                     try (ToolProcess dump = tools.dump(region, db, null, work.resolve("dump-null.log"))) {
                         dump.stdout().transferTo(OutputDiscard.INSTANCE);
@@ -133,12 +141,14 @@ public final class BackupBenchmark {
                 sampler.interrupt();
                 return;
             }
-            Manifest m = logical.getLast();
+            Manifest m = physicalOnly ? null : logical.getLast();
             Path local = work.resolve("local.dump");
-            try (InputStream in = store.open(REGION, m.objectKey()).orElseThrow()) {
-                Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (m != null) {
+                try (InputStream in = store.open(REGION, m.objectKey()).orElseThrow()) {
+                    Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
-            for (int r = 0; r < reps; r++) {
+            for (int r = 0; r < (physicalOnly ? 0 : reps); r++) {
                 databases.dropIfExists(region, "bench_baseline");
                 databases.create(region, "bench_baseline");
                 checkpoint();
@@ -174,13 +184,32 @@ public final class BackupBenchmark {
             for (int r = 0; r < reps; r++) {
                 Manifest p = physical;
                 Path dir = work.resolve("pgdata-restored");
-                double seconds = timeSeconds(() -> physicalRestore(p, dir));
-                record("meridian physical restore from S3 (verify + untar + start + recovery)", seconds);
-                check(sourceCounts, rowCountsOn(57003, db), "physical restore");
-                stopRestored(dir);
+                for (String variant : restoreVariants) {
+                    checkpoint();
+                    switch (variant) {
+                        case "old" -> {
+                            String name = "physical restore, before (checked download to a file, tar -xf, start, recovery)";
+                            record(name, timeSeconds(name, () -> physicalRestore(p, dir)));
+                            check(sourceCounts, rowCountsOn(57003, db), "physical restore (before)");
+                            stopRestored(dir);
+                        }
+                        case "new", "read" -> {
+                            boolean read = variant.equals("read");
+                            String name = "meridian physical restore from S3 (parallel checked parts extracted to staging + start + recovery"
+                                    + " + clean stop" + (read ? " + every table read" : "") + ")";
+                            record(name, timeSeconds(name, () -> physicalRestoreAsService(p, dir, read)));
+                            startRestored(dir);
+                            check(sourceCounts, rowCountsOn(57003, db), "physical restore (" + variant + ")");
+                            stopRestored(dir);
+                        }
+                        default -> throw new IllegalArgumentException("RESTORE_VARIANTS: " + variant);
+                    }
+                }
             }
 
-            corruptions(logical);
+            if (!physicalOnly) {
+                corruptions(logical);
+            }
             sampler.interrupt();
         } finally {
             s3.destroy();
@@ -207,6 +236,8 @@ public final class BackupBenchmark {
             return true;
         }
     }
+
+    private long s3Pid;
 
     private Process startS3() throws Exception {
         Path jar;
@@ -243,6 +274,7 @@ public final class BackupBenchmark {
                 jar.toString(), "--properties", conf.toString()).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
         s3Builder.environment().put("LOG_LEVEL", "warn");
         Process s3 = s3Builder.start();
+        s3Pid = s3.pid();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             try (var socket = new java.net.Socket("127.0.0.1", s3Port)) {
@@ -259,7 +291,7 @@ public final class BackupBenchmark {
         region = new RegionSettings(ResidencyZone.US, 0, 0, "127.0.0.1", pgPort, "postgres", "meridian-bench", null, null, work);
         properties = new BackupProperties(Map.of(REGION, region),
                 new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
-                DataSize.ofMegabytes(8), 3, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
+                DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
@@ -354,6 +386,53 @@ public final class BackupBenchmark {
             TimeUnit.MILLISECONDS.sleep(100); // polling the server's state
         }
         throw new IllegalStateException("restored cluster did not open");
+    }
+
+    /**
+     * The service's physical restore (Restores.run and restoreDirectory) with the same classes: parts read in parallel, each
+     * checked before it is extracted into a staging directory, then PostgreSQL started on it until it is writable (with
+     * {@code readTables}, every table read), stopped cleanly, and the staging directory moved into place.
+     */
+    private Void physicalRestoreAsService(Manifest m, Path dir, boolean readTables) throws Exception {
+        deleteTree(dir);
+        Path staging = dir.resolveSibling("." + dir.getFileName() + ".restoring-bench");
+        deleteTree(staging);
+        long t0 = System.nanoTime();
+        BackupObjects.Extracted extracted = objects.extract(REGION, m, staging, properties.downloadParts(), n -> { }, () -> false);
+        if (!extracted.check().ok()) {
+            throw new IllegalStateException(extracted.check().detail());
+        }
+        long t1 = System.nanoTime();
+        java.nio.file.Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        exec(List.of("chown", "-R", "postgres:postgres", staging.toString()));
+        long t2 = System.nanoTime();
+        long t3;
+        long t4;
+        try (ServerOnDataDirectory server = ServerOnDataDirectory.start(staging, pgBin, work.resolve("restored-proof.log"))) {
+            if (!server.writable()) {
+                throw new IllegalStateException("restored server still in recovery");
+            }
+            t3 = System.nanoTime();
+            List<ServerOnDataDirectory.DatabaseContents> contents = server.databases(readTables);
+            t4 = System.nanoTime();
+            if (contents.stream().noneMatch(d -> d.name().equals(db))) {
+                throw new IllegalStateException("database " + db + " missing from the restored cluster");
+            }
+        }
+        long t5 = System.nanoTime();
+        java.nio.file.Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        notes.add(String.format("physical restore phases: parts read, checked and extracted %.2f s (%d files, %d bytes); chmod/chown %.2f s; "
+                + "start + recovery until writable %.2f s; databases%s %.2f s; clean stop %.2f s", (t1 - t0) / 1e9, extracted.files(),
+                extracted.fileBytes(), (t2 - t1) / 1e9, (t3 - t2) / 1e9, readTables ? " and every table read" : " listed", (t4 - t3) / 1e9,
+                (t5 - t4) / 1e9));
+        System.out.println("  " + notes.getLast());
+        return null;
+    }
+
+    private void startRestored(Path dir) throws Exception {
+        exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                dir.toString(), "-l", work.resolve("restored.log").toString(), "-w", "-t", "600", "-o",
+                "-p 57003 -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch.resolve("run") + " -c archive_mode=off", "start"));
     }
 
     private void stopRestored(Path dir) throws Exception {
@@ -472,16 +551,82 @@ public final class BackupBenchmark {
     }
 
     private <T> T time(String name, Step<T> step) throws Exception {
+        Cpu before = cpu();
         long t0 = System.nanoTime();
         T result = step.run();
         record(name, (System.nanoTime() - t0) / 1e9);
+        cpuNote(name, before, cpu());
         return result;
     }
 
-    private double timeSeconds(Step<?> step) throws Exception {
+    private double timeSeconds(String name, Step<?> step) throws Exception {
+        Cpu before = cpu();
         long t0 = System.nanoTime();
         step.run();
-        return (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        cpuNote(name, before, cpu());
+        return seconds;
+    }
+
+    /**
+     * CPU seconds so far: this JVM, its reaped children (pg_dump, pg_basebackup, tar, pg_ctl: counted when they exit), the
+     * s3proxy child (live), the source cluster (postmaster with its exited and live backends) and the whole machine.
+     */
+    private record Cpu(double jvm, double children, double s3, double postgres, double machine) {
+    }
+
+    private static final double HZ = 100.0;
+
+    private Cpu cpu() {
+        long[] self = procStat("self");
+        long[] s3 = s3Pid > 0 ? procStat(Long.toString(s3Pid)) : new long[4];
+        long pg = 0;
+        try {
+            String pid = Files.readAllLines(scratch.resolve("pgdata-src/postmaster.pid")).getFirst().strip();
+            long[] master = procStat(pid);
+            pg = master[0] + master[1] + master[2] + master[3];
+            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                    long[] child = procStat(p.getFileName().toString());
+                    if (child.length > 4 && Long.toString(child[4]).equals(pid)) {
+                        pg += child[0] + child[1];
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the source cluster is not running: no postgres CPU
+        }
+        double machine = 0;
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+            machine = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]);
+        } catch (IOException e) {
+            // no /proc/stat
+        }
+        return new Cpu((self[0] + self[1]) / HZ, (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, pg / HZ, machine / HZ);
+    }
+
+    /** utime, stime, cutime, cstime, ppid of /proc/PID/stat (zeros when it is gone). */
+    private static long[] procStat(String pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[13]), Long.parseLong(f[14]), Long.parseLong(f[1])};
+        } catch (IOException | RuntimeException e) {
+            return new long[5];
+        }
+    }
+
+    private void cpuNote(String name, Cpu a, Cpu b) {
+        double jvm = b.jvm() - a.jvm();
+        double children = b.children() - a.children();
+        double s3 = b.s3() - a.s3();
+        double pg = b.postgres() - a.postgres();
+        double machine = b.machine() - a.machine();
+        String line = String.format("cpu %s: jvm %.1f s, tools %.1f s, s3proxy %.1f s, source postgres %.1f s; machine %.1f s, of which other %.1f s",
+                name, jvm, children, s3, pg, machine, machine - jvm - children - s3 - pg);
+        System.out.println("  " + line);
+        notes.add(line);
     }
 
     private void record(String name, double value) {
@@ -570,6 +715,10 @@ public final class BackupBenchmark {
         System.out.println("BACKUP BENCHMARK (" + Instant.now() + ", database " + db + " on 127.0.0.1:" + pgPort + ", reps " + reps
                 + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)");
         results.forEach((name, values) -> System.out.printf("%-75s median %10.2f  all %s%n", name, median(values), values));
+        if (!results.containsKey("pg_dump -Fc > /dev/null")) {
+            notes.forEach(n -> System.out.println("note: " + n));
+            return;
+        }
         double dump = median(results.get("pg_dump -Fc > /dev/null"));
         double ours = median(results.get("meridian logical backup -> S3"));
         double restore = median(results.get("pg_restore -j2 from local file (fresh db)"));
