@@ -104,9 +104,24 @@ public record BackupProperties(
      * @param pathStyle       path-style addressing (S3-compatible servers on loopback need it)
      * @param accessKeyId     static access key; unset: the SDK's default chain (environment, profile, instance role)
      * @param secretAccessKey its secret
-     * @param sendChecksums   send each part's SHA-256 as {@code x-amz-checksum-sha256}, so the server rejects a part damaged in transit
+     * @param transitChecksum the checksum each uploaded part carries so that the server rejects a part damaged in transit:
+     *                        {@code MD5} ({@code Content-MD5}, which every S3 API checks and pgBackRest sends too), {@code SHA256}
+     *                        ({@code x-amz-checksum-sha256}; the server also keeps the part checksums, but an S3-compatible server
+     *                        that computes them itself, such as s3proxy, hashes every byte twice more with SHA-256, once per
+     *                        part and once more when the upload completes), or {@code NONE} (TLS only). Independent of it, the
+     *                        manifest always holds every part's SHA-256, which verification and restores check
      */
     public record S3(@Nullable URI endpoint, @DefaultValue("us-east-1") String region, @DefaultValue("true") boolean pathStyle,
-            @Nullable String accessKeyId, @Nullable String secretAccessKey, @DefaultValue("true") boolean sendChecksums) {
+            @Nullable String accessKeyId, @Nullable String secretAccessKey, @DefaultValue("MD5") TransitChecksum transitChecksum) {
+    }
+
+    /** The per-part checksum the S3 server checks on upload. */
+    public enum TransitChecksum {
+        /** {@code Content-MD5}. */
+        MD5,
+        /** {@code x-amz-checksum-sha256}, with the upload created for SHA-256 checksums. */
+        SHA256,
+        /** None: only TLS protects the part in transit. */
+        NONE
     }
 }

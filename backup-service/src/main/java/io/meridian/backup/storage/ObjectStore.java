@@ -81,7 +81,7 @@ public class ObjectStore implements DisposableBean {
     /** Starts a streamed multipart upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
     public MultipartUpload upload(String region, String key, int partSize, boolean sse) {
         return MultipartUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
-                properties.s3().sendChecksums());
+                properties.s3().transitChecksum());
     }
 
     /** Stores a small object (a manifest) in one request. */
