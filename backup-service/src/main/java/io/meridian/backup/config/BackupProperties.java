@@ -22,8 +22,8 @@ import io.meridian.common.region.ResidencyZone;
  * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
  *                          {@code partSize * uploadBuffers}
- * @param downloadParts     parts a physical restore reads at once (ranged GETs); each is checked before it is extracted, and
- *                          the heap holds {@code partSize * (downloadParts + 1)} of them
+ * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts); each part is
+ *                          checked before it is extracted, and the heap holds about {@code partSize * (downloadParts + 3)}
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
  * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default
@@ -48,7 +48,7 @@ public record BackupProperties(
         @DefaultValue S3 s3,
         @DefaultValue("8MB") DataSize partSize,
         @DefaultValue("3") int uploadBuffers,
-        @DefaultValue("3") int downloadParts,
+        @DefaultValue("6") int downloadParts,
         @DefaultValue("${java.io.tmpdir}/meridian-backup") Path workDir,
         @Nullable Path pgBin,
         @Nullable Integer dumpCompression,
