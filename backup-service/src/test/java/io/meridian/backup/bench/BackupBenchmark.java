@@ -63,9 +63,11 @@ import tools.jackson.databind.json.JsonMapper;
  * Peak heap is sampled every 20 ms during the backups.
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
- * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
- * pg_dump / logical backup pairs; {@code physical}: just the physical backup and restores), {@code RESTORE_VARIANTS}
- * ({@code new}; see the field), {@code DOWNLOAD_PARTS} (3: parts a physical restore reads at once). Each step also prints
+ * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
+ * pg_dump / logical backup pairs; {@code physical}: just the physical backup and restores; {@code physical-restore}: just the
+ * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
+ * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
+ * ({@code new}; see the field), {@code DOWNLOAD_PARTS} (6: parts a physical restore reads at once). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
@@ -82,7 +84,7 @@ public final class BackupBenchmark {
     /** Physical restore variants to time, comma-separated: {@code new} (the service's path), {@code read} (the same plus every
      *  table read, as verifyContents asks), {@code old} (the path before: checked download to a file, tar -xf, start). */
     private final List<String> restoreVariants = List.of(env("RESTORE_VARIANTS", "new").split(","));
-    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "3"));
+    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "6"));
     private final Path work = scratch.resolve("meridian");
     private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
     private final Map<String, List<Double>> results = new LinkedHashMap<>();
@@ -113,10 +115,13 @@ public final class BackupBenchmark {
         Process s3 = startS3();
         try {
             wire();
+            if (!"0".equals(env("WARMUP", "1"))) {
+                warmUp();
+            }
             Thread sampler = Thread.ofPlatform().daemon().start(this::sampleHeap);
             Map<String, Long> sourceCounts = rowCounts(db);
             List<Manifest> logical = new ArrayList<>();
-            boolean physicalOnly = "physical".equals(only);
+            boolean physicalOnly = only.startsWith("physical");
             for (int r = 0; r < (physicalOnly ? 0 : reps); r++) {
                 time("pg_dump -Fc > /dev/null", () -> {
                     try (ToolProcess dump = tools.dump(region, db, null, work.resolve("dump-null.log"))) {
@@ -171,8 +176,8 @@ public final class BackupBenchmark {
             }
             Files.deleteIfExists(local);
 
-            Manifest physical = null;
-            for (int r = 0; r < reps; r++) {
+            Manifest physical = "physical-restore".equals(only) ? latestPhysical() : null;
+            for (int r = 0; r < (physical != null ? 0 : reps); r++) {
                 checkpoint();
                 peakHeap.set(0);
                 sampling.set(true);
@@ -270,8 +275,11 @@ public final class BackupBenchmark {
         System.setProperty("javax.net.ssl.trustStore", trust.toString());
         System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
-        ProcessBuilder s3Builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar",
-                jar.toString(), "--properties", conf.toString()).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
+        List<String> s3Command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        // S3_JAVA_OPTS: extra JVM flags for s3proxy (a flight recording, say)
+        s3Command.addAll(List.of(env("S3_JAVA_OPTS", "").split(" ")).stream().filter(o -> !o.isBlank()).toList());
+        s3Command.addAll(List.of("-jar", jar.toString(), "--properties", conf.toString()));
+        ProcessBuilder s3Builder = new ProcessBuilder(s3Command).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
         s3Builder.environment().put("LOG_LEVEL", "warn");
         Process s3 = s3Builder.start();
         s3Pid = s3.pid();
@@ -290,7 +298,8 @@ public final class BackupBenchmark {
     private void wire() {
         region = new RegionSettings(ResidencyZone.US, 0, 0, "127.0.0.1", pgPort, "postgres", "meridian-bench", null, null, work);
         properties = new BackupProperties(Map.of(REGION, region),
-                new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
+                new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key",
+                        BackupProperties.TransitChecksum.valueOf(env("TRANSIT_CHECKSUM", "MD5"))),
                 DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
@@ -306,9 +315,14 @@ public final class BackupBenchmark {
         MultipartUpload upload = store.upload(REGION, key, false);
         try (Databases.Snapshot snapshot = databases.snapshot(region, db);
                 ToolProcess dump = tools.dump(region, db, snapshot.id(), work.resolve(id + ".log"))) {
+            long t0 = System.nanoTime();
             dump.stdout().transferTo(upload);
             dump.awaitSuccess();
+            long t1 = System.nanoTime();
             UploadResult result = upload.complete();
+            notes.add(String.format("logical backup phases: pg_dump streamed into the upload %.2f s; last parts + complete %.2f s",
+                    (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
+            System.out.println("  " + notes.getLast());
             return writeManifest(id, "LOGICAL", key, result, snapshot.lsn());
         } catch (Exception e) {
             upload.abort();
@@ -321,9 +335,16 @@ public final class BackupBenchmark {
         String key = "backups/" + REGION + "/cluster/" + id + "/base.tar";
         MultipartUpload upload = store.upload(REGION, key, false);
         try (ToolProcess backup = tools.baseBackup(region, work.resolve(id + ".log"))) {
+            long t0 = System.nanoTime();
             backup.stdout().transferTo(upload);
             backup.awaitSuccess();
-            return writeManifest(id, "PHYSICAL", key, upload.complete(), null);
+            long t1 = System.nanoTime();
+            UploadResult result = upload.complete();
+            long t2 = System.nanoTime();
+            notes.add(String.format("physical backup phases: pg_basebackup streamed into the upload %.2f s; last parts + complete %.2f s",
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9));
+            System.out.println("  " + notes.getLast());
+            return writeManifest(id, "PHYSICAL", key, result, null);
         } catch (Exception e) {
             upload.abort();
             throw e;
@@ -433,6 +454,48 @@ public final class BackupBenchmark {
         exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
                 dir.toString(), "-l", work.resolve("restored.log").toString(), "-w", "-t", "600", "-o",
                 "-p 57003 -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch.resolve("run") + " -c archive_mode=off", "start"));
+    }
+
+    /**
+     * Not timed: one 64 MB object through the upload, the verifier and the part reader, so that the S3 client, TLS sessions,
+     * digests and s3proxy's request path are loaded and compiled before the first timed step. backup-service is a long-running
+     * process (its S3 client lives as long as it does) and a real S3 endpoint is never cold; without this the first timed
+     * backup carried several CPU-seconds of class loading and JIT compilation in both JVMs (WARMUP=0 measures that).
+     */
+    private void warmUp() throws Exception {
+        long t0 = System.nanoTime();
+        byte[] chunk = new byte[1 << 20];
+        new Random(5).nextBytes(chunk);
+        UUID id = UUID.randomUUID();
+        String key = "warm-up/" + id + "/object";
+        MultipartUpload upload = store.upload(REGION, key, false);
+        for (int i = 0; i < 64; i++) {
+            upload.write(chunk, 0, chunk.length);
+        }
+        Manifest m = writeManifest(id, "WARMUP", key, upload.complete(), null);
+        if (!objects.verify(REGION, m).ok()) {
+            throw new IllegalStateException("warm-up object does not verify");
+        }
+        ObjectVerifier.Result read = io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(),
+                OutputDiscard.INSTANCE, n -> { }, () -> false);
+        if (!read.ok()) {
+            throw new IllegalStateException("warm-up object does not read back: " + read.detail());
+        }
+        store.deletePrefix(REGION, "warm-up/");
+        notes.add(String.format("warm-up (not timed): 64 MB uploaded, verified and read back in %.1f s", (System.nanoTime() - t0) / 1e9));
+    }
+
+    /** The newest physical backup a previous run of this benchmark left in the bucket (ONLY=physical-restore). */
+    private Manifest latestPhysical() throws IOException {
+        Path clusters = work.resolve("s3-data/meridian-bench/backups").resolve(REGION).resolve("cluster");
+        Path newest;
+        try (Stream<Path> ids = Files.list(clusters)) {
+            newest = ids.filter(d -> Files.exists(d.resolve("manifest.json")))
+                    .max(Comparator.comparing(d -> d.resolve("manifest.json").toFile().lastModified())).orElseThrow();
+        }
+        String key = "backups/" + REGION + "/cluster/" + newest.getFileName() + "/manifest.json";
+        byte[] bytes = store.get(REGION, key).orElseThrow();
+        return objects.manifest(REGION, key, Hex.sha256(bytes));
     }
 
     private void stopRestored(Path dir) throws Exception {
