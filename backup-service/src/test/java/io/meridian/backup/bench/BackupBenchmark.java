@@ -52,22 +52,27 @@ import tools.jackson.databind.json.JsonMapper;
  * had. Steps, each timed wall-clock:
  * <ol>
  * <li>baseline {@code pg_dump -Fc > /dev/null} (same run, same data)</li>
- * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest)</li>
+ * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest; parts carry the
+ * transit checksum {@code TRANSIT_CHECKSUM}, by default {@code Content-MD5} as in the service)</li>
  * <li>verification of that object (re-read against the manifest)</li>
  * <li>baseline {@code pg_restore -j 2} from a local file into a fresh database</li>
  * <li>logical restore: verified download, pg_restore -j 2 into a temporary database, rename into place</li>
  * <li>physical backup to S3 (pg_basebackup tar stream, uncompressed, WAL fetched)</li>
- * <li>physical restore: verified download, untar, start, recovery until it accepts writes</li>
+ * <li>physical restore as the service does it: parts read in parallel, each checked before it is extracted into a staging
+ * directory, PostgreSQL started on it until it is writable, (variant {@code read}) every table read, a clean stop, the move
+ * into place; variant {@code old}: the path before (checked download to a file, tar -xf, start)</li>
  * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier</li>
  * </ol>
  * Peak heap is sampled every 20 ms during the backups.
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
- * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
+ * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench),
+ * {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
  * pg_dump / logical backup pairs; {@code physical}: just the physical backup and restores; {@code physical-restore}: just the
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
- * ({@code new,read}: the restore with verifyContents false and with every table read; see the field), {@code DOWNLOAD_PARTS} (6: parts a physical restore reads at once). Each step also prints
+ * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
+ * {@code DOWNLOAD_PARTS} (6: parts a physical restore reads at once). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
