@@ -16,4 +16,4 @@ heap=${1:-256m}
   -Dmdep.outputFile=target/bench-classpath.txt
 cp="backup-service/target/test-classes:backup-service/target/classes:$(cat backup-service/target/bench-classpath.txt)"
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $(java -version 2>&1 | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)"
-exec java "-Xmx$heap" -cp "$cp" io.meridian.backup.bench.BackupBenchmark
+exec java "-Xmx$heap" ${BENCH_JAVA_OPTS:-} -cp "$cp" io.meridian.backup.bench.BackupBenchmark

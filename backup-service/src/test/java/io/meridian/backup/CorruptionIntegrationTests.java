@@ -96,6 +96,33 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
     }
 
     @Test
+    void aFlippedBitInAPhysicalBackupFailsItsRestoreBeforeAnythingReachesTheTargetAndLeavesNoStagingDirectory() throws Exception {
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of(),
+                "verification", "NONE"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
+        int parts = backup.get("partCount").asInt();
+        assertThat(parts).isGreaterThan(4);
+        byte[] bytes = object("us-east-1", backup);
+        // a late part: the parts before it were checked and extracted into the staging directory already
+        bytes[(parts - 2) * PART + 777] ^= 0x20;
+        replace("us-east-1", backup.get("objectKey").asString(), bytes);
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
+                "targetRegion", "us-east-1", "target", "pg_flipped"), TestTokens.operator());
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("FAILED");
+        assertThat(restore.get("phase").asString()).isEqualTo("VERIFYING");
+        assertThat(restore.get("error").asString()).contains("us-east-1: part " + (parts - 1) + " of " + parts, "nothing was restored");
+        java.nio.file.Path dataRoot = bed().root().resolve("data-us-east-1");
+        assertThat(dataRoot.resolve("pg_flipped")).doesNotExist();
+        try (var names = java.nio.file.Files.list(dataRoot)) {
+            assertThat(names.map(p -> p.getFileName().toString())).as("no staging directory left").noneMatch(n -> n.contains("pg_flipped"));
+        }
+    }
+
+    @Test
     void aRestoreSkipsTheNearestCopyWhenItIsCorruptAndReadsTheNextOne() {
         JsonNode backup = backupNow(logical("us-east-1", "vault", List.of("us-west-2"), "NONE"));
         byte[] bytes = object("us-east-1", backup);

@@ -171,6 +171,38 @@ class RecoveryIntegrationTests extends BackupIntegrationTest {
     }
 
     @Test
+    void aPhysicalRestoreWhoseInstanceDiedAfterExtractingLeavesNoStagingDirectory() throws Exception {
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of(),
+                "verification", "NONE"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
+        Path dataRoot = bed().root().resolve("data-us-east-1");
+        try (ConfigurableApplicationContext second = startSecondInstance("backup-f")) {
+            // the checked parts were extracted into the staging directory while VERIFYING; the instance dies right after
+            TestPhaseGate.Arm arm = second.getBean(TestPhaseGate.class).arm("restore", "RESTORING");
+            ApiClient.Response started = api(second).send("POST", "/api/v1/backups/restores", TestTokens.operator(),
+                    ApiClient.json(Map.of("backupId", backup.get("id").asString(), "targetRegion", "us-east-1", "target", "pg_extracted")));
+            assertThat(started.status()).as(started.body()).isEqualTo(202);
+            String id = started.json().get("id").asString();
+            assertThat(arm.reached.await(120, TimeUnit.SECONDS)).as("the restore extracted its copy").isTrue();
+            Path staging = dataRoot.resolve(".pg_extracted.restoring-" + id);
+            assertThat(staging.resolve("PG_VERSION")).as("the checked archive is in the staging directory").exists();
+            assertThat(dataRoot.resolve("pg_extracted")).as("never the target before the proof").doesNotExist();
+
+            kill(second);
+            JsonNode restore = awaitRestore(id);
+
+            assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("INTERRUPTED");
+            assertThat(restore.get("error").asString()).contains("interrupted in phase RESTORING", "staging directory", "removed");
+            assertThat(staging).doesNotExist();
+            assertThat(dataRoot.resolve("pg_extracted")).doesNotExist();
+            arm.release.countDown();
+            assertThat(arm.passed.await(60, TimeUnit.SECONDS)).isTrue();
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30)).until(() -> restore(id).get("status").asString()
+                    .equals("INTERRUPTED") && !Files.exists(dataRoot.resolve("pg_extracted")) && !Files.exists(staging));
+        }
+    }
+
+    @Test
     void aReplacingRestoreWhoseInstanceDiedBeforeTheSwapLeavesTheTargetAsItWasAndNoTemporaryDatabase() throws Exception {
         JsonNode backup = backupNow(logical("us-east-1", "crashy", List.of(), "NONE"));
         bed().sql("us-east-1", "crashy", "DELETE FROM events WHERE id > 30000");

@@ -145,6 +145,46 @@ class RestoreIntegrationTests extends BackupIntegrationTest {
     }
 
     @Test
+    void aPhysicalRestoreWithoutReadingEveryTableStillRecoversTheDirectoryToWritableBeforeMovingItIntoPlace() throws Exception {
+        String expected = bed().value("us-east-1", "shop", DIGEST);
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of(),
+                "verification", "NONE"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
+        assertThat(backup.get("partCount").asInt()).as("read in parallel parts").isGreaterThan(3);
+
+        ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
+                "targetRegion", "us-west-2", "target", "pg_fast", "verifyContents", false), TestTokens.operator());
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        JsonNode restore = awaitRestore(started.json().get("id").asString());
+        assertThat(restore.get("status").asString()).as(restore.toString()).isEqualTo("SUCCEEDED");
+        assertThat(restore.get("bytesDone").asLong()).isEqualTo(backup.get("sizeBytes").asLong());
+
+        JsonNode result = restore.get("result");
+        assertThat(result.get("writable").asBoolean()).as(result.toString()).isTrue();
+        assertThat(result.get("tablesRead").asBoolean()).isFalse();
+        JsonNode shop = null;
+        for (JsonNode database : result.get("databases")) {
+            if (database.get("name").asString().equals("shop")) {
+                shop = database;
+            }
+        }
+        assertThat(shop).as(result.toString()).isNotNull();
+        assertThat(shop.get("tables").asInt()).isEqualTo(1);
+        assertThat(shop.has("digests")).as("no table was read").isFalse();
+        Path dataDir = Path.of(result.get("dataDirectory").asString());
+        assertThat(PostgresCluster.runningPid(dataDir)).isEmpty();
+        assertThat(dataDir.resolve("backup_label")).as("recovery already ran").doesNotExist();
+        try (PostgresCluster restored = PostgresCluster.builder("restored-fast", dataDir, Ports.freePort()).build()) {
+            restored.initIfNeeded().start();
+            try (var c = restored.connect("shop"); var s = c.createStatement(); var rs = s.executeQuery(DIGEST)) {
+                rs.next();
+                assertThat(rs.getString(1)).as("the restored cluster holds the source's rows").isEqualTo(expected);
+            }
+        }
+        assertThat(Files.list(dataDir.getParent()).map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("."));
+    }
+
+    @Test
     void restoresAreListedNewestFirst() {
         ApiClient.Response list = api().get("/api/v1/backups/restores?limit=5", TestTokens.viewer());
         assertThat(list.status()).isEqualTo(200);

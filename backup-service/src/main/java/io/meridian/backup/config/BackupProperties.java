@@ -22,6 +22,8 @@ import io.meridian.common.region.ResidencyZone;
  * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
  *                          {@code partSize * uploadBuffers}
+ * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts); each part is
+ *                          checked before it is extracted, and the heap holds about {@code partSize * (downloadParts + 3)}
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
  * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default
@@ -46,6 +48,7 @@ public record BackupProperties(
         @DefaultValue S3 s3,
         @DefaultValue("8MB") DataSize partSize,
         @DefaultValue("3") int uploadBuffers,
+        @DefaultValue("6") int downloadParts,
         @DefaultValue("${java.io.tmpdir}/meridian-backup") Path workDir,
         @Nullable Path pgBin,
         @Nullable Integer dumpCompression,
@@ -101,9 +104,24 @@ public record BackupProperties(
      * @param pathStyle       path-style addressing (S3-compatible servers on loopback need it)
      * @param accessKeyId     static access key; unset: the SDK's default chain (environment, profile, instance role)
      * @param secretAccessKey its secret
-     * @param sendChecksums   send each part's SHA-256 as {@code x-amz-checksum-sha256}, so the server rejects a part damaged in transit
+     * @param transitChecksum the checksum each uploaded part carries so that the server rejects a part damaged in transit:
+     *                        {@code MD5} ({@code Content-MD5}, which every S3 API checks and pgBackRest sends too), {@code SHA256}
+     *                        ({@code x-amz-checksum-sha256}; the server also keeps the part checksums, but an S3-compatible server
+     *                        that computes them itself, such as s3proxy, hashes every byte twice more with SHA-256, once per
+     *                        part and once more when the upload completes), or {@code NONE} (TLS only). Independent of it, the
+     *                        manifest always holds every part's SHA-256, which verification and restores check
      */
     public record S3(@Nullable URI endpoint, @DefaultValue("us-east-1") String region, @DefaultValue("true") boolean pathStyle,
-            @Nullable String accessKeyId, @Nullable String secretAccessKey, @DefaultValue("true") boolean sendChecksums) {
+            @Nullable String accessKeyId, @Nullable String secretAccessKey, @DefaultValue("MD5") TransitChecksum transitChecksum) {
+    }
+
+    /** The per-part checksum the S3 server checks on upload. */
+    public enum TransitChecksum {
+        /** {@code Content-MD5}. */
+        MD5,
+        /** {@code x-amz-checksum-sha256}, with the upload created for SHA-256 checksums. */
+        SHA256,
+        /** None: only TLS protects the part in transit. */
+        NONE
     }
 }

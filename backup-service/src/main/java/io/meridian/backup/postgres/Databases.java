@@ -111,15 +111,24 @@ public class Databases {
         }
     }
 
+    private static final String USER_TABLES = """
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+              AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'""";
+
+    /** The number of user tables of the connection's database (a catalog query: no table is read). */
+    public static int tableCount(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) " + USER_TABLES)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     /** Row counts and content hashes of every user table of the connection's database. */
     public static List<ContentDigest> digests(Connection c) throws SQLException {
         List<String> tables = new ArrayList<>();
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
-                SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                  AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
-                ORDER BY 1""")) {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) " + USER_TABLES + " ORDER BY 1")) {
             while (rs.next()) {
                 tables.add(rs.getString(1));
             }

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 import org.jspecify.annotations.Nullable;
@@ -252,7 +253,12 @@ public class Restores {
         String phase = "VERIFYING";
         Object result = null;
         String error = null;
+        Staging staging = null;
         try {
+            if (backup.kind() == BackupKind.PHYSICAL) {
+                // recorded before the first byte lands in it: whoever finds this restore interrupted removes exactly this directory
+                staging = staging(id, region, target, handle);
+            }
             // the nearest copy that downloads intact; a copy that fails its check is marked and the next one tried
             Candidate source = null;
             Path file = spool.resolve("object");
@@ -260,8 +266,13 @@ public class Restores {
             for (Candidate candidate : candidates(backup, targetRegion)) {
                 phase(id, handle, "VERIFYING", candidate.region());
                 repository.progress(id, owner.id(), 0, candidate.manifest().size());
-                ObjectVerifier.Result fetched = objects.download(candidate.region(), candidate.manifest(), file,
-                        n -> progress(id, handle, n, candidate.manifest().size()), () -> handle.cancelled);
+                LongConsumer progress = n -> progress(id, handle, n, candidate.manifest().size());
+                // physical: checked parts are extracted into the staging directory as they arrive (one pass, parts read in
+                // parallel); a copy that fails its check leaves no staging directory behind. Others: a checked local file.
+                ObjectVerifier.Result fetched = staging != null
+                        ? objects.extract(candidate.region(), candidate.manifest(), staging.directory(), properties.downloadParts(), progress,
+                                () -> handle.cancelled).check()
+                        : objects.download(candidate.region(), candidate.manifest(), file, progress, () -> handle.cancelled);
                 if (fetched.ok()) {
                     source = candidate;
                     break;
@@ -279,7 +290,7 @@ public class Restores {
             phase(id, handle, phase, source.region());
             result = switch (backup.kind()) {
                 case LOGICAL -> restoreDatabase(id, region, target, file, source.manifest(), verifyContents, handle);
-                case PHYSICAL -> restoreDirectory(id, region, target, mode, file, spool, handle);
+                case PHYSICAL -> restoreDirectory(id, staging, target, mode, spool, verifyContents, handle);
                 case KUBERNETES -> restoreNamespace(id, region, target, mode, file, source.manifest(), handle);
             };
             status = "SUCCEEDED";
@@ -297,6 +308,10 @@ public class Restores {
         } finally {
             running.remove(id);
             LocalFiles.deleteTree(spool);
+            if (staging != null) {
+                // gone already when it was moved into place; otherwise nothing of it may stay behind
+                LocalFiles.deleteTree(staging.directory());
+            }
             MDC.remove("region");
             MDC.remove("operation");
         }
@@ -388,69 +403,77 @@ public class Restores {
         }
     }
 
-    private Map<String, Object> restoreDirectory(UUID id, RegionSettings region, String target, String mode, Path file, Path spool,
-            Running handle) throws Exception {
+    /**
+     * Where a physical restore puts the data directory until it is proven: {@code .<target>.restoring-<id>} beside the
+     * target, and {@code .<target>.retired-<id>} for a replaced one.
+     */
+    private record Staging(Path directory, Path destination, Path retired) {
+    }
+
+    private Staging staging(UUID id, RegionSettings region, String target, Running handle) throws IOException, CancelledException {
         Path root = region.dataRoot();
         Files.createDirectories(root);
-        Path staging = root.resolve("." + target + ".restoring-" + id);
-        Path destination = root.resolve(target);
-        Path retired = root.resolve("." + target + ".retired-" + id);
-        if (!repository.temporary(id, owner.id(), staging.getFileName().toString(), retired.getFileName().toString())) {
+        Staging staging = new Staging(root.resolve("." + target + ".restoring-" + id), root.resolve(target),
+                root.resolve("." + target + ".retired-" + id));
+        if (!repository.temporary(id, owner.id(), staging.directory().getFileName().toString(), staging.retired().getFileName().toString())) {
             lose(handle);
             throw new CancelledException();
         }
-        try {
-            Files.createDirectories(staging);
-            command(List.of("tar", "-xf", file.toString(), "-C", staging.toString()), handle);
-            checkCancelled(handle);
-            Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            if ("root".equals(System.getProperty("user.name"))) {
-                // PostgreSQL runs as postgres and refuses a data directory it does not own
-                command(List.of("chown", "-R", "postgres:postgres", staging.toString()), handle);
-            }
-            checkCancelled(handle);
-            // prove it: PostgreSQL recovers from the WAL in the backup until it is writable, then is read and stopped cleanly
-            phase(id, handle, "STARTING", null);
-            Map<String, Object> proof = new LinkedHashMap<>();
-            long began = System.nanoTime();
-            try (ServerOnDataDirectory server = ServerOnDataDirectory.start(staging, tools.bin(), spool.resolve("postgres.log"))) {
-                proof.put("recoveredInMillis", (System.nanoTime() - began) / 1_000_000);
-                if (!server.writable()) {
-                    throw new IOException("the restored server is still in recovery after starting; it was not swapped in");
-                }
-                proof.put("writable", true);
-                proof.put("endLsn", server.lsn());
-                checkCancelled(handle);
-                phase(id, handle, "CHECKING", null);
-                List<ServerOnDataDirectory.DatabaseContents> contents = server.contents();
-                proof.put("databases", contents.stream().map(d -> Map.of("name", d.name(), "tables", d.tables(), "rows", d.rows(),
-                        "digests", d.digests())).toList());
-            }
-            checkCancelled(handle);
-            phase(id, handle, "SWAPPING", null);
-            requireOwned(id, handle);
-            boolean replaced = false;
-            if (Files.exists(destination)) {
-                if (!mode.equals("REPLACE")) {
-                    throw BackupProblems.confirmationRequired(target, target + " appeared meanwhile; not replaced");
-                }
-                Files.move(destination, retired, StandardCopyOption.ATOMIC_MOVE);
-                replaced = true;
-            }
-            Files.move(staging, destination, StandardCopyOption.ATOMIC_MOVE);
-            if (replaced) {
-                LocalFiles.deleteTree(retired);
-            }
-            Map<String, Object> result = new LinkedHashMap<>();
-            result.put("dataDirectory", destination.toString());
-            result.put("replaced", replaced);
-            result.putAll(proof);
-            result.put("next", "the data directory was started, recovered to writable, checked and stopped cleanly; point the region's "
-                    + "database at it (see the restore runbook): pg_ctl -D " + destination + " start");
-            return result;
-        } finally {
-            LocalFiles.deleteTree(staging);
+        return staging;
+    }
+
+    private Map<String, Object> restoreDirectory(UUID id, Staging staging, String target, String mode, Path spool, boolean readTables,
+            Running handle) throws Exception {
+        Path directory = staging.directory();
+        Path destination = staging.destination();
+        Path retired = staging.retired();
+        Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        if ("root".equals(System.getProperty("user.name"))) {
+            // PostgreSQL runs as postgres and refuses a data directory it does not own
+            command(List.of("chown", "-R", "postgres:postgres", directory.toString()), handle);
         }
+        checkCancelled(handle);
+        // prove it: PostgreSQL recovers from the WAL in the backup until it is writable and is stopped cleanly; reading every
+        // table (row counts and content hashes) is asked for with verifyContents
+        phase(id, handle, "STARTING", null);
+        Map<String, Object> proof = new LinkedHashMap<>();
+        long began = System.nanoTime();
+        try (ServerOnDataDirectory server = ServerOnDataDirectory.start(directory, tools.bin(), spool.resolve("postgres.log"))) {
+            proof.put("recoveredInMillis", (System.nanoTime() - began) / 1_000_000);
+            if (!server.writable()) {
+                throw new IOException("the restored server is still in recovery after starting; it was not swapped in");
+            }
+            proof.put("writable", true);
+            proof.put("endLsn", server.lsn());
+            checkCancelled(handle);
+            phase(id, handle, "CHECKING", null);
+            proof.put("databases", server.databases(readTables).stream().map(d -> d.digests() == null
+                    ? Map.<String, Object>of("name", d.name(), "tables", d.tables())
+                    : Map.<String, Object>of("name", d.name(), "tables", d.tables(), "rows", d.rows(), "digests", d.digests())).toList());
+            proof.put("tablesRead", readTables);
+        }
+        checkCancelled(handle);
+        phase(id, handle, "SWAPPING", null);
+        requireOwned(id, handle);
+        boolean replaced = false;
+        if (Files.exists(destination)) {
+            if (!mode.equals("REPLACE")) {
+                throw BackupProblems.confirmationRequired(target, target + " appeared meanwhile; not replaced");
+            }
+            Files.move(destination, retired, StandardCopyOption.ATOMIC_MOVE);
+            replaced = true;
+        }
+        Files.move(directory, destination, StandardCopyOption.ATOMIC_MOVE);
+        if (replaced) {
+            LocalFiles.deleteTree(retired);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("dataDirectory", destination.toString());
+        result.put("replaced", replaced);
+        result.putAll(proof);
+        result.put("next", "the data directory was started, recovered to writable" + (readTables ? ", every table read" : "")
+                + " and stopped cleanly; point the region's database at it (see the restore runbook): pg_ctl -D " + destination + " start");
+        return result;
     }
 
     private static void command(List<String> command, Running handle) throws IOException, InterruptedException {

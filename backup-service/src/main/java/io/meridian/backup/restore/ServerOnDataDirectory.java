@@ -21,8 +21,8 @@ import io.meridian.stack.postgres.PostgresCluster;
 
 /**
  * A PostgreSQL server started on a restored data directory to prove it: it recovers from the WAL the
- * base backup carries until it accepts connections and is out of recovery (writable), then is read
- * (every table's row count and content hash, per database) and stopped cleanly, so that the
+ * base backup carries until it accepts connections and is out of recovery (writable), then its databases are
+ * connected to (and, when asked, every table read: row count and content hash) and it is stopped cleanly, so that the
  * directory swapped into place starts without recovery. Run through {@link PostgresCluster} (as the
  * {@code postgres} user when this process is root) on a free loopback port; the configuration it
  * rewrites for that run ({@code meridian.conf}, the include in {@code postgresql.conf}) is put back
@@ -104,8 +104,12 @@ public final class ServerOnDataDirectory implements AutoCloseable {
         }
     }
 
-    /** Every table's row count and content hash, per database that accepts connections (templates excluded). */
-    public List<DatabaseContents> contents() throws SQLException {
+    /**
+     * Every database that accepts connections (templates excluded), each connected to, with its number of user tables; with
+     * {@code readTables} also every table read: row count and content hash (the same hash as the logical restore test's),
+     * which reads every row of the cluster.
+     */
+    public List<DatabaseContents> databases(boolean readTables) throws SQLException {
         List<String> names = new ArrayList<>();
         try (Connection c = cluster.connect("postgres"); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")) {
@@ -116,8 +120,12 @@ public final class ServerOnDataDirectory implements AutoCloseable {
         List<DatabaseContents> contents = new ArrayList<>();
         for (String name : names) {
             try (Connection c = cluster.connect(name)) {
-                List<ContentDigest> tables = Databases.digests(c);
-                contents.add(new DatabaseContents(name, tables.size(), tables.stream().mapToLong(ContentDigest::count).sum(), tables));
+                if (readTables) {
+                    List<ContentDigest> tables = Databases.digests(c);
+                    contents.add(new DatabaseContents(name, tables.size(), tables.stream().mapToLong(ContentDigest::count).sum(), tables));
+                } else {
+                    contents.add(new DatabaseContents(name, Databases.tableCount(c), null, null));
+                }
             }
         }
         return contents;
@@ -126,12 +134,12 @@ public final class ServerOnDataDirectory implements AutoCloseable {
     /**
      * What a restored database holds.
      *
-     * @param name   database
-     * @param tables user tables
-     * @param rows   rows in them
-     * @param digests per table: row count and content hash (same hash as the logical restore test's)
+     * @param name    database
+     * @param tables  user tables
+     * @param rows    rows in them (only when the tables were read)
+     * @param digests per table: row count and content hash (only when the tables were read)
      */
-    public record DatabaseContents(String name, int tables, long rows, List<ContentDigest> digests) {
+    public record DatabaseContents(String name, int tables, @Nullable Long rows, @Nullable List<ContentDigest> digests) {
     }
 
     /** Stops the server cleanly (shutdown checkpoint) and puts its configuration back. */

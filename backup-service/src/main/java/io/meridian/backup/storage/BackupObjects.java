@@ -73,6 +73,44 @@ public class BackupObjects {
     }
 
     /**
+     * Reads the object with {@code parallel} ranged GETs at once and extracts it (a tar archive) into
+     * {@code directory} as its parts arrive; every part is checked against the manifest before any of
+     * its bytes is written (see {@link PartReader}). When the result is not ok, or anything throws,
+     * {@code directory} is removed again: it holds either the complete, checked archive or nothing.
+     *
+     * @param directory an empty or missing directory (the restore's staging directory, never the target)
+     */
+    public Extracted extract(String region, Manifest manifest, Path directory, int parallel, LongConsumer progress, BooleanSupplier cancelled)
+            throws IOException {
+        Files.createDirectories(directory);
+        TarExtractor tar = new TarExtractor(directory);
+        boolean kept = false;
+        try {
+            ObjectVerifier.Result result = PartReader.read(store, region, manifest, parallel, tar, progress, cancelled);
+            if (result.ok()) {
+                tar.close();
+                kept = true;
+            }
+            return new Extracted(result, tar.files(), tar.fileBytes());
+        } finally {
+            if (!kept) {
+                tar.abandon();
+                LocalFiles.deleteTree(directory);
+            }
+        }
+    }
+
+    /**
+     * An extraction's outcome.
+     *
+     * @param check     the object checked against the manifest
+     * @param files     regular files written
+     * @param fileBytes bytes written into them
+     */
+    public record Extracted(ObjectVerifier.Result check, long files, long fileBytes) {
+    }
+
+    /**
      * Downloads the object to {@code file} while checking it; the file is kept only if every part and
      * the whole object matched (else it is deleted and the result says why).
      */

@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.meridian.backup.config.BackupProperties.TransitChecksum;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -32,8 +33,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * An {@link OutputStream} that is an S3 multipart upload: bytes fill a part buffer; a full buffer is
  * hashed (SHA-256) and uploaded on its own thread while the next one fills, so the producer (pg_dump,
  * pg_basebackup) never waits for the network unless every buffer is in flight. Nothing touches the
- * disk and the heap holds at most {@code buffers} parts. Each part travels with its SHA-256 in
- * {@code x-amz-checksum-sha256} (when enabled), so the server rejects a part damaged on the way. Each
+ * disk and the heap holds at most {@code buffers} parts. Each part travels with a transit checksum
+ * ({@code Content-MD5} by default, or its SHA-256 in {@code x-amz-checksum-sha256}), so the server
+ * rejects a part damaged on the way. Each
  * byte is hashed once, on its part's upload thread; the object's checksum is the composite of the
  * part digests ({@link Checksums}), as S3 computes it for multipart uploads. Call {@link #complete()} at the end, or
  * {@link #abort()} on failure (no half object is ever visible: S3 shows it only once completed).
@@ -46,7 +48,7 @@ public final class MultipartUpload extends OutputStream {
     private final String bucket;
     private final String key;
     private final int partSize;
-    private final boolean sendChecksums;
+    private final TransitChecksum transitChecksum;
     private final String uploadId;
     private final BlockingQueue<byte[]> free;
     private final ExecutorService uploader = Executors.newVirtualThreadPerTaskExecutor();
@@ -60,12 +62,13 @@ public final class MultipartUpload extends OutputStream {
     private record PartDone(Manifest.Part part, CompletedPart completed) {
     }
 
-    private MultipartUpload(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sendChecksums, String uploadId) {
+    private MultipartUpload(S3Client s3, String bucket, String key, int partSize, int buffers, TransitChecksum transitChecksum,
+            String uploadId) {
         this.s3 = s3;
         this.bucket = bucket;
         this.key = key;
         this.partSize = partSize;
-        this.sendChecksums = sendChecksums;
+        this.transitChecksum = transitChecksum;
         this.uploadId = uploadId;
         this.free = new ArrayBlockingQueue<>(buffers);
         for (int i = 1; i < buffers; i++) {
@@ -75,17 +78,18 @@ public final class MultipartUpload extends OutputStream {
     }
 
     /** Starts a multipart upload of {@code key} in {@code bucket}. */
-    static MultipartUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse, boolean sendChecksums) {
+    static MultipartUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse,
+            TransitChecksum transitChecksum) {
         CreateMultipartUploadRequest.Builder request = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                 .contentType("application/octet-stream");
         if (sse) {
             request.serverSideEncryption(ServerSideEncryption.AES256);
         }
-        if (sendChecksums) {
+        if (transitChecksum == TransitChecksum.SHA256) {
             request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
         }
         String id = s3.createMultipartUpload(request.build()).uploadId();
-        return new MultipartUpload(s3, bucket, key, partSize, Math.max(2, buffers), sendChecksums, id);
+        return new MultipartUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, id);
     }
 
     @Override
@@ -143,13 +147,19 @@ public final class MultipartUpload extends OutputStream {
                 String base64 = Base64.getEncoder().encodeToString(digest);
                 UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
                         .uploadId(uploadId).partNumber(number).contentLength((long) length);
-                if (sendChecksums) {
-                    request.checksumSHA256(base64);
+                switch (transitChecksum) {
+                    case SHA256 -> request.checksumSHA256(base64);
+                    case MD5 -> {
+                        MessageDigest md5 = md5();
+                        md5.update(data, 0, length);
+                        request.contentMD5(Base64.getEncoder().encodeToString(md5.digest()));
+                    }
+                    case NONE -> { }
                 }
                 UploadPartResponse response = s3.uploadPart(request.build(),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length, "application/octet-stream"));
                 CompletedPart.Builder completed = CompletedPart.builder().partNumber(number).eTag(response.eTag());
-                if (sendChecksums) {
+                if (transitChecksum == TransitChecksum.SHA256) {
                     completed.checksumSHA256(base64);
                 }
                 return new PartDone(new Manifest.Part(number, length, Hex.hex(digest)), completed.build());
@@ -165,6 +175,14 @@ public final class MultipartUpload extends OutputStream {
             throw new InterruptedIOException("interrupted while waiting for a free part buffer");
         }
         position = 0;
+    }
+
+    private static MessageDigest md5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is not available", e);
+        }
     }
 
     private void failFast() throws IOException {

@@ -81,7 +81,7 @@ public class ObjectStore implements DisposableBean {
     /** Starts a streamed multipart upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
     public MultipartUpload upload(String region, String key, int partSize, boolean sse) {
         return MultipartUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
-                properties.s3().sendChecksums());
+                properties.s3().transitChecksum());
     }
 
     /** Stores a small object (a manifest) in one request. */
@@ -109,6 +109,37 @@ public class ObjectStore implements DisposableBean {
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Opens bytes {@code first..last} (inclusive) of an object with a ranged GET; empty if the object
+     * does not exist. The stream says the object's whole size as the server reported it (from
+     * {@code Content-Range}), so a reader of one part still notices an object of the wrong size.
+     */
+    public Optional<RangeRead> openRange(String region, String key, long first, long last) {
+        try {
+            var response = client(region).getObject(b -> b.bucket(bucket(region)).key(key).range("bytes=" + first + "-" + last));
+            String range = response.response().contentRange();
+            long total = -1;
+            if (range != null && range.lastIndexOf('/') >= 0) {
+                String size = range.substring(range.lastIndexOf('/') + 1).strip();
+                total = size.equals("*") ? -1 : Long.parseLong(size);
+            }
+            Long length = response.response().contentLength();
+            return Optional.of(new RangeRead(response, total, length == null ? -1 : length));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * An open ranged read.
+     *
+     * @param stream      the bytes of the range
+     * @param objectSize  the whole object's size from {@code Content-Range}, -1 if the server did not say
+     * @param length      bytes in this response, -1 if unknown
+     */
+    public record RangeRead(InputStream stream, long objectSize, long length) {
     }
 
     /** The object's size, or empty if it does not exist. */

@@ -32,6 +32,7 @@ import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
+import io.meridian.backup.restore.ServerOnDataDirectory;
 import io.meridian.backup.storage.BackupObjects;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
@@ -51,19 +52,28 @@ import tools.jackson.databind.json.JsonMapper;
  * had. Steps, each timed wall-clock:
  * <ol>
  * <li>baseline {@code pg_dump -Fc > /dev/null} (same run, same data)</li>
- * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest)</li>
+ * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest; parts carry the
+ * transit checksum {@code TRANSIT_CHECKSUM}, by default {@code Content-MD5} as in the service)</li>
  * <li>verification of that object (re-read against the manifest)</li>
  * <li>baseline {@code pg_restore -j 2} from a local file into a fresh database</li>
  * <li>logical restore: verified download, pg_restore -j 2 into a temporary database, rename into place</li>
  * <li>physical backup to S3 (pg_basebackup tar stream, uncompressed, WAL fetched)</li>
- * <li>physical restore: verified download, untar, start, recovery until it accepts writes</li>
+ * <li>physical restore as the service does it: parts read in parallel, each checked before it is extracted into a staging
+ * directory, PostgreSQL started on it until it is writable, (variant {@code read}) every table read, a clean stop, the move
+ * into place; variant {@code old}: the path before (checked download to a file, tar -xf, start)</li>
  * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier</li>
  * </ol>
  * Peak heap is sampled every 20 ms during the backups.
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
- * (57001), {@code DB} (bench), {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
- * pg_dump / logical backup pairs).
+ * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench),
+ * {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
+ * pg_dump / logical backup pairs; {@code physical}: just the physical backup and restores; {@code physical-restore}: just the
+ * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
+ * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
+ * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
+ * {@code DOWNLOAD_PARTS} (6: parts a physical restore reads at once). Each step also prints
+ * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
 
@@ -76,6 +86,10 @@ public final class BackupBenchmark {
     private final int s3Port = Integer.parseInt(env("S3_PORT", "57011"));
     /** {@code logical-backup}: only the pg_dump / logical backup pairs (REPS times, interleaved). */
     private final String only = env("ONLY", "all");
+    /** Physical restore variants to time, comma-separated: {@code new} (the service's path), {@code read} (the same plus every
+     *  table read, as verifyContents asks), {@code old} (the path before: checked download to a file, tar -xf, start). */
+    private final List<String> restoreVariants = List.of(env("RESTORE_VARIANTS", "new,read").split(","));
+    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "6"));
     private final Path work = scratch.resolve("meridian");
     private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
     private final Map<String, List<Double>> results = new LinkedHashMap<>();
@@ -106,10 +120,14 @@ public final class BackupBenchmark {
         Process s3 = startS3();
         try {
             wire();
+            if (!"0".equals(env("WARMUP", "1"))) {
+                warmUp();
+            }
             Thread sampler = Thread.ofPlatform().daemon().start(this::sampleHeap);
             Map<String, Long> sourceCounts = rowCounts(db);
             List<Manifest> logical = new ArrayList<>();
-            for (int r = 0; r < reps; r++) {
+            boolean physicalOnly = only.startsWith("physical");
+            for (int r = 0; r < (physicalOnly ? 0 : reps); r++) {
                 time("pg_dump -Fc > /dev/null", () -> {
                     try (ToolProcess dump = tools.dump(region, db, null, work.resolve("dump-null.log"))) {
                         dump.stdout().transferTo(OutputDiscard.INSTANCE);
@@ -133,12 +151,14 @@ public final class BackupBenchmark {
                 sampler.interrupt();
                 return;
             }
-            Manifest m = logical.getLast();
+            Manifest m = physicalOnly ? null : logical.getLast();
             Path local = work.resolve("local.dump");
-            try (InputStream in = store.open(REGION, m.objectKey()).orElseThrow()) {
-                Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (m != null) {
+                try (InputStream in = store.open(REGION, m.objectKey()).orElseThrow()) {
+                    Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
-            for (int r = 0; r < reps; r++) {
+            for (int r = 0; r < (physicalOnly ? 0 : reps); r++) {
                 databases.dropIfExists(region, "bench_baseline");
                 databases.create(region, "bench_baseline");
                 checkpoint();
@@ -161,8 +181,8 @@ public final class BackupBenchmark {
             }
             Files.deleteIfExists(local);
 
-            Manifest physical = null;
-            for (int r = 0; r < reps; r++) {
+            Manifest physical = "physical-restore".equals(only) ? latestPhysical() : null;
+            for (int r = 0; r < (physical != null ? 0 : reps); r++) {
                 checkpoint();
                 peakHeap.set(0);
                 sampling.set(true);
@@ -174,13 +194,32 @@ public final class BackupBenchmark {
             for (int r = 0; r < reps; r++) {
                 Manifest p = physical;
                 Path dir = work.resolve("pgdata-restored");
-                double seconds = timeSeconds(() -> physicalRestore(p, dir));
-                record("meridian physical restore from S3 (verify + untar + start + recovery)", seconds);
-                check(sourceCounts, rowCountsOn(57003, db), "physical restore");
-                stopRestored(dir);
+                for (String variant : restoreVariants) {
+                    checkpoint();
+                    switch (variant) {
+                        case "old" -> {
+                            String name = "physical restore, before (checked download to a file, tar -xf, start, recovery)";
+                            record(name, timeSeconds(name, () -> physicalRestore(p, dir)));
+                            check(sourceCounts, rowCountsOn(57003, db), "physical restore (before)");
+                            stopRestored(dir);
+                        }
+                        case "new", "read" -> {
+                            boolean read = variant.equals("read");
+                            String name = "meridian physical restore from S3 (parallel checked parts extracted to staging + start + recovery"
+                                    + " + clean stop" + (read ? " + every table read" : "") + ")";
+                            record(name, timeSeconds(name, () -> physicalRestoreAsService(p, dir, read)));
+                            startRestored(dir);
+                            check(sourceCounts, rowCountsOn(57003, db), "physical restore (" + variant + ")");
+                            stopRestored(dir);
+                        }
+                        default -> throw new IllegalArgumentException("RESTORE_VARIANTS: " + variant);
+                    }
+                }
             }
 
-            corruptions(logical);
+            if (!physicalOnly) {
+                corruptions(logical);
+            }
             sampler.interrupt();
         } finally {
             s3.destroy();
@@ -207,6 +246,8 @@ public final class BackupBenchmark {
             return true;
         }
     }
+
+    private long s3Pid;
 
     private Process startS3() throws Exception {
         Path jar;
@@ -239,10 +280,14 @@ public final class BackupBenchmark {
         System.setProperty("javax.net.ssl.trustStore", trust.toString());
         System.setProperty("javax.net.ssl.trustStorePassword", "changeit");
         System.setProperty("javax.net.ssl.trustStoreType", "PKCS12");
-        ProcessBuilder s3Builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g", "-jar",
-                jar.toString(), "--properties", conf.toString()).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
+        List<String> s3Command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        // S3_JAVA_OPTS: extra JVM flags for s3proxy (a flight recording, say)
+        s3Command.addAll(List.of(env("S3_JAVA_OPTS", "").split(" ")).stream().filter(o -> !o.isBlank()).toList());
+        s3Command.addAll(List.of("-jar", jar.toString(), "--properties", conf.toString()));
+        ProcessBuilder s3Builder = new ProcessBuilder(s3Command).redirectErrorStream(true).redirectOutput(work.resolve("s3proxy.log").toFile());
         s3Builder.environment().put("LOG_LEVEL", "warn");
         Process s3 = s3Builder.start();
+        s3Pid = s3.pid();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             try (var socket = new java.net.Socket("127.0.0.1", s3Port)) {
@@ -258,8 +303,9 @@ public final class BackupBenchmark {
     private void wire() {
         region = new RegionSettings(ResidencyZone.US, 0, 0, "127.0.0.1", pgPort, "postgres", "meridian-bench", null, null, work);
         properties = new BackupProperties(Map.of(REGION, region),
-                new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key", true),
-                DataSize.ofMegabytes(8), 3, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
+                new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key",
+                        BackupProperties.TransitChecksum.valueOf(env("TRANSIT_CHECKSUM", "MD5"))),
+                DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin, null, 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
@@ -274,9 +320,14 @@ public final class BackupBenchmark {
         MultipartUpload upload = store.upload(REGION, key, false);
         try (Databases.Snapshot snapshot = databases.snapshot(region, db);
                 ToolProcess dump = tools.dump(region, db, snapshot.id(), work.resolve(id + ".log"))) {
+            long t0 = System.nanoTime();
             dump.stdout().transferTo(upload);
             dump.awaitSuccess();
+            long t1 = System.nanoTime();
             UploadResult result = upload.complete();
+            notes.add(String.format("logical backup phases: pg_dump streamed into the upload %.2f s; last parts + complete %.2f s",
+                    (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
+            System.out.println("  " + notes.getLast());
             return writeManifest(id, "LOGICAL", key, result, snapshot.lsn());
         } catch (Exception e) {
             upload.abort();
@@ -289,9 +340,16 @@ public final class BackupBenchmark {
         String key = "backups/" + REGION + "/cluster/" + id + "/base.tar";
         MultipartUpload upload = store.upload(REGION, key, false);
         try (ToolProcess backup = tools.baseBackup(region, work.resolve(id + ".log"))) {
+            long t0 = System.nanoTime();
             backup.stdout().transferTo(upload);
             backup.awaitSuccess();
-            return writeManifest(id, "PHYSICAL", key, upload.complete(), null);
+            long t1 = System.nanoTime();
+            UploadResult result = upload.complete();
+            long t2 = System.nanoTime();
+            notes.add(String.format("physical backup phases: pg_basebackup streamed into the upload %.2f s; last parts + complete %.2f s",
+                    (t1 - t0) / 1e9, (t2 - t1) / 1e9));
+            System.out.println("  " + notes.getLast());
+            return writeManifest(id, "PHYSICAL", key, result, null);
         } catch (Exception e) {
             upload.abort();
             throw e;
@@ -354,6 +412,95 @@ public final class BackupBenchmark {
             TimeUnit.MILLISECONDS.sleep(100); // polling the server's state
         }
         throw new IllegalStateException("restored cluster did not open");
+    }
+
+    /**
+     * The service's physical restore (Restores.run and restoreDirectory) with the same classes: parts read in parallel, each
+     * checked before it is extracted into a staging directory, then PostgreSQL started on it until it is writable (with
+     * {@code readTables}, every table read), stopped cleanly, and the staging directory moved into place.
+     */
+    private Void physicalRestoreAsService(Manifest m, Path dir, boolean readTables) throws Exception {
+        deleteTree(dir);
+        Path staging = dir.resolveSibling("." + dir.getFileName() + ".restoring-bench");
+        deleteTree(staging);
+        long t0 = System.nanoTime();
+        BackupObjects.Extracted extracted = objects.extract(REGION, m, staging, properties.downloadParts(), n -> { }, () -> false);
+        if (!extracted.check().ok()) {
+            throw new IllegalStateException(extracted.check().detail());
+        }
+        long t1 = System.nanoTime();
+        java.nio.file.Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        exec(List.of("chown", "-R", "postgres:postgres", staging.toString()));
+        long t2 = System.nanoTime();
+        long t3;
+        long t4;
+        try (ServerOnDataDirectory server = ServerOnDataDirectory.start(staging, pgBin, work.resolve("restored-proof.log"))) {
+            if (!server.writable()) {
+                throw new IllegalStateException("restored server still in recovery");
+            }
+            t3 = System.nanoTime();
+            List<ServerOnDataDirectory.DatabaseContents> contents = server.databases(readTables);
+            t4 = System.nanoTime();
+            if (contents.stream().noneMatch(d -> d.name().equals(db))) {
+                throw new IllegalStateException("database " + db + " missing from the restored cluster");
+            }
+        }
+        long t5 = System.nanoTime();
+        java.nio.file.Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        notes.add(String.format("physical restore phases: parts read, checked and extracted %.2f s (%d files, %d bytes); chmod/chown %.2f s; "
+                + "start + recovery until writable %.2f s; databases%s %.2f s; clean stop %.2f s", (t1 - t0) / 1e9, extracted.files(),
+                extracted.fileBytes(), (t2 - t1) / 1e9, (t3 - t2) / 1e9, readTables ? " and every table read" : " listed", (t4 - t3) / 1e9,
+                (t5 - t4) / 1e9));
+        System.out.println("  " + notes.getLast());
+        return null;
+    }
+
+    private void startRestored(Path dir) throws Exception {
+        exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
+                dir.toString(), "-l", work.resolve("restored.log").toString(), "-w", "-t", "600", "-o",
+                "-p 57003 -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + scratch.resolve("run") + " -c archive_mode=off", "start"));
+    }
+
+    /**
+     * Not timed: one 64 MB object through the upload, the verifier and the part reader, so that the S3 client, TLS sessions,
+     * digests and s3proxy's request path are loaded and compiled before the first timed step. backup-service is a long-running
+     * process (its S3 client lives as long as it does) and a real S3 endpoint is never cold; without this the first timed
+     * backup carried several CPU-seconds of class loading and JIT compilation in both JVMs (WARMUP=0 measures that).
+     */
+    private void warmUp() throws Exception {
+        long t0 = System.nanoTime();
+        byte[] chunk = new byte[1 << 20];
+        new Random(5).nextBytes(chunk);
+        UUID id = UUID.randomUUID();
+        String key = "warm-up/" + id + "/object";
+        MultipartUpload upload = store.upload(REGION, key, false);
+        for (int i = 0; i < 64; i++) {
+            upload.write(chunk, 0, chunk.length);
+        }
+        Manifest m = writeManifest(id, "WARMUP", key, upload.complete(), null);
+        if (!objects.verify(REGION, m).ok()) {
+            throw new IllegalStateException("warm-up object does not verify");
+        }
+        ObjectVerifier.Result read = io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(),
+                OutputDiscard.INSTANCE, n -> { }, () -> false);
+        if (!read.ok()) {
+            throw new IllegalStateException("warm-up object does not read back: " + read.detail());
+        }
+        store.deletePrefix(REGION, "warm-up/");
+        notes.add(String.format("warm-up (not timed): 64 MB uploaded, verified and read back in %.1f s", (System.nanoTime() - t0) / 1e9));
+    }
+
+    /** The newest physical backup a previous run of this benchmark left in the bucket (ONLY=physical-restore). */
+    private Manifest latestPhysical() throws IOException {
+        Path clusters = work.resolve("s3-data/meridian-bench/backups").resolve(REGION).resolve("cluster");
+        Path newest;
+        try (Stream<Path> ids = Files.list(clusters)) {
+            newest = ids.filter(d -> Files.exists(d.resolve("manifest.json")))
+                    .max(Comparator.comparing(d -> d.resolve("manifest.json").toFile().lastModified())).orElseThrow();
+        }
+        String key = "backups/" + REGION + "/cluster/" + newest.getFileName() + "/manifest.json";
+        byte[] bytes = store.get(REGION, key).orElseThrow();
+        return objects.manifest(REGION, key, Hex.sha256(bytes));
     }
 
     private void stopRestored(Path dir) throws Exception {
@@ -472,16 +619,82 @@ public final class BackupBenchmark {
     }
 
     private <T> T time(String name, Step<T> step) throws Exception {
+        Cpu before = cpu();
         long t0 = System.nanoTime();
         T result = step.run();
         record(name, (System.nanoTime() - t0) / 1e9);
+        cpuNote(name, before, cpu());
         return result;
     }
 
-    private double timeSeconds(Step<?> step) throws Exception {
+    private double timeSeconds(String name, Step<?> step) throws Exception {
+        Cpu before = cpu();
         long t0 = System.nanoTime();
         step.run();
-        return (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        cpuNote(name, before, cpu());
+        return seconds;
+    }
+
+    /**
+     * CPU seconds so far: this JVM, its reaped children (pg_dump, pg_basebackup, tar, pg_ctl: counted when they exit), the
+     * s3proxy child (live), the source cluster (postmaster with its exited and live backends) and the whole machine.
+     */
+    private record Cpu(double jvm, double children, double s3, double postgres, double machine) {
+    }
+
+    private static final double HZ = 100.0;
+
+    private Cpu cpu() {
+        long[] self = procStat("self");
+        long[] s3 = s3Pid > 0 ? procStat(Long.toString(s3Pid)) : new long[4];
+        long pg = 0;
+        try {
+            String pid = Files.readAllLines(scratch.resolve("pgdata-src/postmaster.pid")).getFirst().strip();
+            long[] master = procStat(pid);
+            pg = master[0] + master[1] + master[2] + master[3];
+            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                    long[] child = procStat(p.getFileName().toString());
+                    if (child.length > 4 && Long.toString(child[4]).equals(pid)) {
+                        pg += child[0] + child[1];
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the source cluster is not running: no postgres CPU
+        }
+        double machine = 0;
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+            machine = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]);
+        } catch (IOException e) {
+            // no /proc/stat
+        }
+        return new Cpu((self[0] + self[1]) / HZ, (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, pg / HZ, machine / HZ);
+    }
+
+    /** utime, stime, cutime, cstime, ppid of /proc/PID/stat (zeros when it is gone). */
+    private static long[] procStat(String pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[13]), Long.parseLong(f[14]), Long.parseLong(f[1])};
+        } catch (IOException | RuntimeException e) {
+            return new long[5];
+        }
+    }
+
+    private void cpuNote(String name, Cpu a, Cpu b) {
+        double jvm = b.jvm() - a.jvm();
+        double children = b.children() - a.children();
+        double s3 = b.s3() - a.s3();
+        double pg = b.postgres() - a.postgres();
+        double machine = b.machine() - a.machine();
+        String line = String.format("cpu %s: jvm %.1f s, tools %.1f s, s3proxy %.1f s, source postgres %.1f s; machine %.1f s, of which other %.1f s",
+                name, jvm, children, s3, pg, machine, machine - jvm - children - s3 - pg);
+        System.out.println("  " + line);
+        notes.add(line);
     }
 
     private void record(String name, double value) {
@@ -570,6 +783,10 @@ public final class BackupBenchmark {
         System.out.println("BACKUP BENCHMARK (" + Instant.now() + ", database " + db + " on 127.0.0.1:" + pgPort + ", reps " + reps
                 + ", max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)");
         results.forEach((name, values) -> System.out.printf("%-75s median %10.2f  all %s%n", name, median(values), values));
+        if (!results.containsKey("pg_dump -Fc > /dev/null")) {
+            notes.forEach(n -> System.out.println("note: " + n));
+            return;
+        }
         double dump = median(results.get("pg_dump -Fc > /dev/null"));
         double ours = median(results.get("meridian logical backup -> S3"));
         double restore = median(results.get("pg_restore -j2 from local file (fresh db)"));

@@ -1,0 +1,311 @@
+package io.meridian.backup.storage;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Extracts a tar stream (the ustar archives {@code pg_basebackup -Ft} writes) into a directory as
+ * the bytes arrive, so that a restore writes each byte once instead of spooling the archive to a
+ * file and untarring it afterwards. Deliberately strict, because it writes what a stream says:
+ * only regular files and directories (no links, devices, pax or GNU extensions, which a
+ * single-tablespace base backup never holds), every header's checksum checked, no name that is
+ * absolute, holds {@code ..} or would land outside the directory, no file written twice, and the
+ * stream must end with the end-of-archive blocks ({@link #close()} throws otherwise). Modes are
+ * kept (permission bits only); owners are not (the caller owns the directory).
+ */
+public final class TarExtractor extends OutputStream {
+
+    private static final int BLOCK = 512;
+
+    private enum State { HEADER, DATA, PADDING, END }
+
+    private final Path root;
+    private final byte[] header = new byte[BLOCK];
+    private int headerFill;
+    private State state = State.HEADER;
+    private int zeroBlocks;
+    private @Nullable FileChannel current;
+    private @Nullable Path currentPath;
+    private int currentMode;
+    private long remaining;
+    private long padding;
+    private long files;
+    private long directories;
+    private long fileBytes;
+    private boolean closed;
+
+    /** Extracts into {@code root}, which must exist (normally an empty staging directory). */
+    public TarExtractor(Path root) throws IOException {
+        this.root = root.toRealPath();
+    }
+
+    /** Regular files written. */
+    public long files() {
+        return files;
+    }
+
+    /** Directories created. */
+    public long directories() {
+        return directories;
+    }
+
+    /** Bytes written into files. */
+    public long fileBytes() {
+        return fileBytes;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) throws IOException {
+        if (closed) {
+            throw new IOException("tar extraction into " + root + " is closed");
+        }
+        while (length > 0) {
+            int n;
+            switch (state) {
+                case HEADER -> {
+                    n = Math.min(length, BLOCK - headerFill);
+                    System.arraycopy(data, offset, header, headerFill, n);
+                    headerFill += n;
+                    if (headerFill == BLOCK) {
+                        headerFill = 0;
+                        header();
+                    }
+                }
+                case DATA -> {
+                    n = (int) Math.min(length, remaining);
+                    FileChannel channel = current;
+                    if (channel != null) {
+                        ByteBuffer buffer = ByteBuffer.wrap(data, offset, n);
+                        while (buffer.hasRemaining()) {
+                            channel.write(buffer);
+                        }
+                    }
+                    remaining -= n;
+                    fileBytes += n;
+                    if (remaining == 0) {
+                        endFile();
+                    }
+                }
+                case PADDING -> {
+                    n = (int) Math.min(length, padding);
+                    padding -= n;
+                    if (padding == 0) {
+                        state = State.HEADER;
+                    }
+                }
+                case END -> {
+                    // after the end-of-archive blocks only zero padding may follow (tar pads to its record size)
+                    n = length;
+                    for (int i = offset; i < offset + length; i++) {
+                        if (data[i] != 0) {
+                            throw new IOException("data after the end of the tar archive");
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException(state.name());
+            }
+            offset += n;
+            length -= n;
+        }
+    }
+
+    private void header() throws IOException {
+        boolean zero = true;
+        for (byte b : header) {
+            if (b != 0) {
+                zero = false;
+                break;
+            }
+        }
+        if (zero) {
+            zeroBlocks++;
+            if (zeroBlocks == 2) {
+                state = State.END;
+            }
+            return;
+        }
+        if (zeroBlocks > 0) {
+            throw new IOException("a lone zero block inside the tar archive");
+        }
+        if (!new String(header, 257, 5, StandardCharsets.US_ASCII).equals("ustar")) {
+            throw new IOException("not a ustar header at entry " + (files + directories + 1));
+        }
+        long checksum = octal(148, 8);
+        long sum = 0;
+        for (int i = 0; i < BLOCK; i++) {
+            sum += (i >= 148 && i < 156) ? ' ' : (header[i] & 0xff);
+        }
+        if (sum != checksum) {
+            throw new IOException("tar header checksum mismatch at entry " + (files + directories + 1));
+        }
+        String name = string(0, 100);
+        String prefix = string(345, 155);
+        if (!prefix.isEmpty()) {
+            name = prefix + "/" + name;
+        }
+        Path path = resolve(name);
+        int mode = (int) octal(100, 8) & 0777;
+        long size = octal(124, 12);
+        char type = (char) header[156];
+        switch (type) {
+            case '0', '\0' -> {
+                Files.createDirectories(path.getParent());
+                current = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                currentPath = path;
+                currentMode = mode;
+                remaining = size;
+                padding = (BLOCK - size % BLOCK) % BLOCK;
+                files++;
+                if (size == 0) {
+                    endFile();
+                } else {
+                    state = State.DATA;
+                }
+            }
+            case '5' -> {
+                if (size != 0) {
+                    throw new IOException("tar directory entry " + name + " has a size");
+                }
+                Files.createDirectories(path);
+                Files.setPosixFilePermissions(path, permissions(mode | 0700));
+                directories++;
+            }
+            default -> throw new IOException("tar entry " + name + " has type '" + type + "'; only files and directories are extracted"
+                    + " (links and extensions do not occur in a single-tablespace base backup)");
+        }
+    }
+
+    private void endFile() throws IOException {
+        FileChannel channel = current;
+        Path path = currentPath;
+        current = null;
+        currentPath = null;
+        if (channel != null) {
+            channel.close();
+        }
+        if (path != null) {
+            Files.setPosixFilePermissions(path, permissions(currentMode | 0600));
+        }
+        state = padding > 0 ? State.PADDING : State.HEADER;
+    }
+
+    /** The entry's place under the root; a name that is absolute, holds {@code ..} or leaves the root is refused. */
+    private Path resolve(String name) throws IOException {
+        String relative = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
+        if (relative.startsWith("./")) {
+            relative = relative.substring(2);
+        }
+        if (relative.isEmpty() || relative.equals(".")) {
+            return root;
+        }
+        if (relative.startsWith("/") || relative.indexOf('\\') >= 0) {
+            throw new IOException("tar entry name " + name + " is not a relative path");
+        }
+        for (String segment : relative.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                throw new IOException("tar entry name " + name + " has an empty, '.' or '..' segment");
+            }
+        }
+        Path path = root.resolve(relative).normalize();
+        if (!path.startsWith(root) || path.equals(root)) {
+            throw new IOException("tar entry name " + name + " leaves the target directory");
+        }
+        // a parent that exists must be a real directory inside the root (never a link planted earlier: links are refused)
+        for (Path p = path.getParent(); p != null && !p.equals(root); p = p.getParent()) {
+            if (Files.isSymbolicLink(p)) {
+                throw new IOException("tar entry name " + name + " passes through a symbolic link");
+            }
+        }
+        return path;
+    }
+
+    private String string(int offset, int length) {
+        int end = offset;
+        while (end < offset + length && header[end] != 0) {
+            end++;
+        }
+        return new String(header, offset, end - offset, StandardCharsets.UTF_8);
+    }
+
+    private long octal(int offset, int length) throws IOException {
+        if ((header[offset] & 0x80) != 0) {
+            throw new IOException("tar header uses a base-256 number (an entry larger than 8 GB); not produced by pg_basebackup");
+        }
+        long value = 0;
+        int i = offset;
+        int end = offset + length;
+        while (i < end && (header[i] == ' ' || header[i] == 0)) {
+            i++;
+        }
+        for (; i < end && header[i] != 0 && header[i] != ' '; i++) {
+            int digit = header[i] - '0';
+            if (digit < 0 || digit > 7) {
+                throw new IOException("tar header has a non-octal number at offset " + offset);
+            }
+            value = value * 8 + digit;
+        }
+        return value;
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < bits.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                set.add(bits[i]);
+            }
+        }
+        return set;
+    }
+
+    /** Checks that the archive ended properly; a stream that stops inside an entry or without the end blocks is refused. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        FileChannel channel = current;
+        if (channel != null) {
+            channel.close();
+        }
+        if (state != State.END) {
+            throw new IOException("the tar archive ends " + switch (state) {
+                case DATA -> "inside " + root.relativize(currentPath == null ? root : currentPath) + " (" + remaining + " bytes missing)";
+                case HEADER -> headerFill > 0 ? "inside a header" : "without its end-of-archive blocks";
+                default -> "inside an entry's padding";
+            });
+        }
+    }
+
+    /** Closes an open file without the end-of-archive check (after a failure elsewhere). */
+    public void abandon() {
+        closed = true;
+        FileChannel channel = current;
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the staging directory it belongs to is removed whole by the caller
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.meridian.backup.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.meridian.backup.config.BackupProperties.TransitChecksum;
+import io.meridian.stack.Ports;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The transit checksum every uploaded part carries, against a real s3proxy (which checks
+ * {@code Content-MD5} and {@code x-amz-checksum-sha256} and rejects a mismatch): what each setting
+ * sends, and that the object arrives whole either way.
+ */
+class TransitChecksumTests {
+
+    private static final String KEY_ID = "TRANSITTESTACCESSKEY";
+    private static final String SECRET = "transit-test-secret-key-0123456789";
+    private static final int PART = 5 * 1024 * 1024;
+
+    @TempDir
+    static java.nio.file.Path blobs;
+
+    private static S3Proxy proxy;
+    private static URI endpoint;
+
+    @BeforeAll
+    static void start() throws Exception {
+        FilesystemNio2BlobStore store = new FilesystemNio2BlobStore(blobs.toString());
+        endpoint = URI.create("http://127.0.0.1:" + Ports.freePort());
+        proxy = S3Proxy.builder().blobStore(store).endpoint(endpoint).awsAuthentication(AuthenticationType.AWS_V2_OR_V4, KEY_ID, SECRET)
+                .build();
+        proxy.start();
+        while (!"STARTED".equals(proxy.getState()) && !"FAILED".equals(proxy.getState())) {
+            Thread.onSpinWait();
+        }
+        store.createContainer("transit");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        proxy.stop();
+    }
+
+    /** The headers of every UploadPart request. */
+    private static final class PartHeaders implements ExecutionInterceptor {
+        final List<Map<String, List<String>>> parts = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
+            SdkHttpRequest request = context.httpRequest();
+            if (request.rawQueryParameters().containsKey("partNumber")) {
+                parts.add(request.headers());
+            }
+        }
+    }
+
+    private static S3Client client(PartHeaders headers) {
+        return S3Client.builder().endpointOverride(endpoint).forcePathStyle(true).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(KEY_ID, SECRET)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .overrideConfiguration(o -> o.addExecutionInterceptor(headers)).build();
+    }
+
+    private static byte[] upload(S3Client s3, String key, TransitChecksum checksum, byte[] data) throws Exception {
+        MultipartUpload upload = MultipartUpload.start(s3, "transit", key, PART, 3, false, checksum);
+        upload.write(data, 0, data.length);
+        UploadResult result = upload.complete();
+        assertThat(result.size()).isEqualTo(data.length);
+        return s3.getObjectAsBytes(b -> b.bucket("transit").key(key)).asByteArray();
+    }
+
+    private static String header(Map<String, List<String>> headers, String name) {
+        return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(e -> e.getValue().getFirst()).findFirst()
+                .orElse(null);
+    }
+
+    @Test
+    void eachPartCarriesTheChecksumTheSettingAsksFor() throws Exception {
+        byte[] data = new byte[2 * PART + 1234];
+        new Random(11).nextBytes(data);
+        byte[] first = java.util.Arrays.copyOfRange(data, 0, PART);
+        String md5 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("MD5").digest(first));
+        String sha256 = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(first));
+
+        for (TransitChecksum checksum : TransitChecksum.values()) {
+            PartHeaders headers = new PartHeaders();
+            try (S3Client s3 = client(headers)) {
+                assertThat(upload(s3, "object-" + checksum, checksum, data)).as("stored whole with %s", checksum).isEqualTo(data);
+            }
+            assertThat(headers.parts).as(checksum.name()).hasSize(3);
+            switch (checksum) {
+                case MD5 -> {
+                    assertThat(headers.parts).allSatisfy(h -> assertThat(header(h, "Content-MD5")).isNotNull());
+                    assertThat(headers.parts).anySatisfy(h -> assertThat(header(h, "Content-MD5")).isEqualTo(md5));
+                    assertThat(headers.parts).allSatisfy(h -> assertThat(header(h, "x-amz-checksum-sha256")).isNull());
+                }
+                case SHA256 -> {
+                    assertThat(headers.parts).anySatisfy(h -> assertThat(header(h, "x-amz-checksum-sha256")).isEqualTo(sha256));
+                    assertThat(headers.parts).allSatisfy(h -> assertThat(header(h, "Content-MD5")).isNull());
+                }
+                case NONE -> assertThat(headers.parts).allSatisfy(h -> {
+                    assertThat(header(h, "Content-MD5")).isNull();
+                    assertThat(header(h, "x-amz-checksum-sha256")).isNull();
+                });
+            }
+        }
+    }
+}
