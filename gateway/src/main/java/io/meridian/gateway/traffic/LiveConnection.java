@@ -5,7 +5,6 @@ import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -257,11 +256,21 @@ final class LiveConnection extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
+        // what arrived meanwhile goes where channelRead would have sent it: a new request, or the body of the current one
         Object next;
-        while (current == null && !handedOver && (next = pending.poll()) != null) {
-            dispatch(next);
+        while (!handedOver && (next = pending.peek()) != null) {
+            Exchange now = current;
+            if (now == null) {
+                pending.poll();
+                dispatch(next);
+            } else if (!now.requestDone) {
+                pending.poll();
+                now.requestContent(next);
+            } else {
+                break;
+            }
         }
-        if (!handedOver && !ctx.channel().config().isAutoRead()) {
+        if (!handedOver && current == null && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -580,7 +589,7 @@ final class LiveConnection extends ChannelDuplexHandler {
             HttpHeaders out = new DefaultHttpHeaders(false);
             for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
                 Map.Entry<CharSequence, CharSequence> header = it.next();
-                if (!LiveTraffic.hopByHop(header.getKey().toString())) {
+                if (!hopByHop(header.getKey())) {
                     out.add(header.getKey(), header.getValue());
                 }
             }
@@ -834,8 +843,13 @@ final class LiveConnection extends ChannelDuplexHandler {
         }
     }
 
-    /** For tests and logs: the handlers this one sits between. */
-    static List<String> describe(io.netty.channel.ChannelPipeline pipeline) {
-        return pipeline.names();
+    /** Whether a response header is hop-by-hop (not passed on); compares without making Strings. */
+    private static boolean hopByHop(CharSequence name) {
+        for (CharSequence hop : LiveTraffic.HOP_BY_HOP) {
+            if (hop.length() == name.length() && io.netty.util.AsciiString.contentEqualsIgnoreCase(hop, name)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -78,7 +78,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
             HttpMethod.DELETE, HttpMethod.TRACE);
-    private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+    static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
             HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
             "proxy-connection", HttpHeaderNames.EXPECT); // 100-continue is answered here; the body goes upstream whole
