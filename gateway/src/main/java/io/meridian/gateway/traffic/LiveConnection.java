@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -24,11 +23,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.pool.SimpleChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -99,6 +96,34 @@ final class LiveConnection extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
+        try {
+            read(ctx, msg);
+        } catch (RuntimeException e) {
+            unexpected(ctx, e);
+        }
+    }
+
+    /** A failure of this handler itself: a 500 problem if nothing was answered yet (never a stack trace), then close. */
+    private void unexpected(ChannelHandlerContext ctx, RuntimeException error) {
+        String errorId = java.util.UUID.randomUUID().toString();
+        log.error("Unexpected failure {} on a live connection from {}", errorId, ctx.channel().remoteAddress(), error);
+        Exchange exchange = current;
+        if (exchange != null) {
+            exchange.abort("unexpected failure " + errorId);
+        }
+        if (exchange != null && !exchange.responseStarted) {
+            byte[] body = path.live.problems().bytes(Problems.internal(errorId), pathOf(exchange.request.uri()));
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    Unpooled.wrappedBuffer(body));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/problem+json").setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
+        }
+    }
+
+    private void read(ChannelHandlerContext ctx, Object msg) {
         Exchange exchange = current;
         if (exchange != null && !exchange.requestDone) {
             exchange.requestContent(msg);
@@ -585,20 +610,18 @@ final class LiveConnection extends ChannelDuplexHandler {
                 settled = true;
             }
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            HttpHeaders in = response.headers();
-            HttpHeaders out = new DefaultHttpHeaders(false);
-            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
-                Map.Entry<CharSequence, CharSequence> header = it.next();
-                if (!hopByHop(header.getKey())) {
-                    out.add(header.getKey(), header.getValue());
-                }
+            boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(response);
+            // the upstream's answer goes on as it is, minus hop-by-hop headers (no copy of the headers)
+            HttpHeaders out = response.headers();
+            String length = out.get(HttpHeaderNames.CONTENT_LENGTH);
+            for (CharSequence hop : LiveTraffic.HOP_BY_HOP) {
+                out.remove(hop);
             }
             boolean bodyless = request.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
             boolean clientKeepAlive = keepAlive && requestDone;
-            String length = in.get(HttpHeaderNames.CONTENT_LENGTH);
             if (length != null) {
                 out.set(HttpHeaderNames.CONTENT_LENGTH, length);
-            } else if (!bodyless || HttpUtil.isTransferEncodingChunked(response)) {
+            } else if (!bodyless || upstreamChunked) {
                 if (http10) {
                     clientKeepAlive = false; // HTTP/1.0 has no chunks: the end of the body is the end of the connection
                 } else {
@@ -617,7 +640,8 @@ final class LiveConnection extends ChannelDuplexHandler {
                 out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
             closeClientAfter = !clientKeepAlive;
-            context().write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), out));
+            response.setProtocolVersion(HttpVersion.HTTP_1_1);
+            context().write(response);
             responseStarted = true;
         }
 
@@ -843,13 +867,4 @@ final class LiveConnection extends ChannelDuplexHandler {
         }
     }
 
-    /** Whether a response header is hop-by-hop (not passed on); compares without making Strings. */
-    private static boolean hopByHop(CharSequence name) {
-        for (CharSequence hop : LiveTraffic.HOP_BY_HOP) {
-            if (hop.length() == name.length() && io.netty.util.AsciiString.contentEqualsIgnoreCase(hop, name)) {
-                return true;
-            }
-        }
-        return false;
-    }
 }
