@@ -722,6 +722,9 @@ final class LiveConnection extends ChannelDuplexHandler {
                 int streak = t.failed(System.nanoTime() - started, failure.error(), failure.detail());
                 path.live.health().failed(t, streak, failure.detail());
             }
+            if (log.isDebugEnabled()) {
+                log.debug("decision {}: attempt {} in {} failed: {}", plan.decisionId(), attempts, t.region, failure.detail());
+            }
             if (failure.retryable() && attempts < 2 && (replayable || !everSent)) {
                 firstFailure = failure.detail();
                 attempt();
