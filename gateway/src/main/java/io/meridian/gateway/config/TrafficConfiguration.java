@@ -2,7 +2,9 @@ package io.meridian.gateway.config;
 
 import java.time.Duration;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -10,6 +12,7 @@ import io.meridian.gateway.edge.ProblemWriter;
 import io.meridian.common.geo.GeoIpLocator;
 import io.meridian.gateway.table.RoutingTableConsumer;
 import io.meridian.gateway.table.RoutingTableStore;
+import io.meridian.gateway.traffic.FastPath;
 import io.meridian.gateway.traffic.LiveTraffic;
 import io.meridian.gateway.traffic.PassiveHealth;
 import io.meridian.gateway.traffic.Upstreams;
@@ -72,5 +75,21 @@ class TrafficConfiguration {
                 .followRedirect(false)
                 .compress(false);
         return new LiveTraffic(properties, store, geo, upstreams, health, client, problems, meters);
+    }
+
+    /**
+     * The live-traffic data path in plain Netty handlers ({@code LiveConnection}), installed into every connection of the
+     * Reactor Netty server right after its HTTP codec; what it does not serve passes on to Reactor Netty and WebFlux.
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnBooleanProperty(name = "meridian.gateway.traffic.fast-path", matchIfMissing = true)
+    FastPath liveTrafficFastPath(LiveTraffic live, TrafficProperties properties) {
+        return new FastPath(live, properties);
+    }
+
+    @Bean
+    @ConditionalOnBooleanProperty(name = "meridian.gateway.traffic.fast-path", matchIfMissing = true)
+    NettyServerCustomizer liveTrafficPipeline(FastPath fastPath) {
+        return server -> server.doOnChannelInit((observer, channel, remote) -> fastPath.install(channel.pipeline()));
     }
 }

@@ -40,6 +40,11 @@ import io.meridian.common.region.ResidencyZone;
  * @param defaultLongitude   longitude assumed for them
  * @param breaker            the circuit breaker each region's upstream gets
  * @param outliers           passive health (outlier detection) published to the control plane
+ * @param fastPath           serve live traffic with plain Netty handlers in the server pipeline and pooled Netty upstream
+ *                           channels on the same event loop ({@code LiveConnection}); false: the Reactor Netty decorator
+ *                           ({@code LiveTraffic}) serves it all
+ * @param replayBufferSize   request bodies up to this size are kept while they stream upstream, so that a retry in the next
+ *                           region can send them again; a larger body is streamed without a copy and is not retried once sent
  */
 @ConfigurationProperties("meridian.gateway.traffic")
 public record TrafficProperties(@Nullable List<Route> routes, @Nullable String defaultService, @Nullable List<String> controlHosts,
@@ -48,7 +53,8 @@ public record TrafficProperties(@Nullable List<Route> routes, @Nullable String d
         @DefaultValue("1s") Duration connectTimeout, @DefaultValue("10s") Duration responseTimeout,
         @DefaultValue("10MB") DataSize maxBodySize, @DefaultValue("1000") int maxConnections, Path stateDirectory,
         @Nullable Path geoipDatabase, @DefaultValue("US") String defaultCountry, @DefaultValue("39.04") double defaultLatitude,
-        @DefaultValue("-77.49") double defaultLongitude, @DefaultValue Breaker breaker, @DefaultValue Outliers outliers) {
+        @DefaultValue("-77.49") double defaultLongitude, @DefaultValue Breaker breaker, @DefaultValue Outliers outliers,
+        @DefaultValue("true") boolean fastPath, @DefaultValue("64KB") DataSize replayBufferSize) {
 
     public TrafficProperties {
         routes = routes == null ? List.of() : List.copyOf(routes);

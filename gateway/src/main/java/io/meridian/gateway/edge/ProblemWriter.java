@@ -27,21 +27,26 @@ public class ProblemWriter {
 
     /** Writes {@code problem} as {@code response} to {@code request}, unless the response is already committed. */
     public Mono<Void> write(ServerHttpRequest request, ServerHttpResponse response, ProblemDetail problem) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", problem.getType().toString());
-        body.put("title", problem.getTitle());
-        body.put("status", problem.getStatus());
-        body.put("detail", problem.getDetail());
-        body.put("instance", request.getPath().value());
-        if (problem.getProperties() != null) {
-            body.putAll(problem.getProperties());
-        }
         if (response.isCommitted()) {
             return Mono.empty();
         }
         response.setStatusCode(HttpStatus.valueOf(problem.getStatus()));
         response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-        byte[] bytes = json.writeValueAsBytes(body);
+        byte[] bytes = bytes(problem, request.getPath().value());
         return response.writeWith(Mono.just(response.bufferFactory().wrap(bytes)));
+    }
+
+    /** {@code problem} as the JSON body of an {@code application/problem+json} answer to a request for {@code path}. */
+    public byte[] bytes(ProblemDetail problem, String path) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", problem.getType().toString());
+        body.put("title", problem.getTitle());
+        body.put("status", problem.getStatus());
+        body.put("detail", problem.getDetail());
+        body.put("instance", path);
+        if (problem.getProperties() != null) {
+            body.putAll(problem.getProperties());
+        }
+        return json.writeValueAsBytes(body);
     }
 }

@@ -76,9 +76,9 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     /** Response (and upstream request) header carrying the decision id. */
     public static final String DECISION_HEADER = "X-Meridian-Decision";
 
-    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
+    static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
             HttpMethod.DELETE, HttpMethod.TRACE);
-    private static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+    static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
             HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
             "proxy-connection", HttpHeaderNames.EXPECT); // 100-continue is answered here; the body goes upstream whole
@@ -139,6 +139,8 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private final String cookiePrefix;
     private final Counter retried;
     private final Counter refused;
+    private final Counter servedByReactor;
+    private final Counter servedByNetty;
     private final RoutingTableStore tables;
 
     public LiveTraffic(TrafficProperties properties, RoutingTableStore tables, GeoIpLocator geo, Upstreams upstreams, PassiveHealth health,
@@ -156,7 +158,36 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         this.cookiePrefix = cookieName + "=";
         this.retried = meters.counter("meridian.gateway.retries");
         this.refused = meters.counter("meridian.gateway.refusals");
+        // live requests by data path: "netty" (LiveConnection) or "reactor" (this decorator: connections handed over, WebSockets)
+        this.servedByReactor = meters.counter("meridian.gateway.live.requests", "path", "reactor");
+        this.servedByNetty = meters.counter("meridian.gateway.live.requests", "path", "netty");
         this.tables = tables;
+    }
+
+    // ---- what the Netty data path (LiveConnection) shares with this one ----------------------------------------------
+
+    HostRouter hosts() {
+        return hosts;
+    }
+
+    TrafficProperties properties() {
+        return properties;
+    }
+
+    PassiveHealth health() {
+        return health;
+    }
+
+    ProblemWriter problems() {
+        return problems;
+    }
+
+    Counter retried() {
+        return retried;
+    }
+
+    Counter servedByNetty() {
+        return servedByNetty;
     }
 
     @Override
@@ -190,50 +221,85 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         return problems.write(request, response, Problems.internal(errorId));
     }
 
-    private Mono<Void> live(ServerHttpRequest request, ServerHttpResponse response, HostRouter.Match match) {
+    /** Why a live request is answered by the gateway itself: a problem, with the decision id when there was a decision. */
+    record Refusal(HttpStatus status, java.net.URI type, String title, String detail, @Nullable String decisionId) {
+        org.springframework.http.ProblemDetail problem() {
+            return Problems.of(status, type, title, detail);
+        }
+    }
+
+    /**
+     * Everything decided about a live request before the first byte goes upstream: the candidate regions in order, the
+     * headers to send, the decision id and session. Shared by both data paths ({@link LiveConnection} and this decorator).
+     */
+    record Plan(String service, List<Upstreams.Upstream> candidates, io.netty.handler.codec.http.HttpHeaders outgoing, String decisionId,
+            @Nullable String cookieToSet, String sessionId, @Nullable String currentCookie, @Nullable ResidencyZone zone, long declaredLength,
+            String pathAndQuery) {
+    }
+
+    /**
+     * Decides a live request from its head alone: residency tag, client address, declared size, session, routing decision,
+     * candidates, outgoing headers. Returns a {@link Refusal} for anything the gateway answers itself, else a {@link Plan}.
+     */
+    Object prepare(HostRouter.Match match, io.netty.handler.codec.http.HttpHeaders headers, java.net.@Nullable InetSocketAddress peer,
+            String uri) {
         String service = match.service();
         RoutingTableStore.Entry view = service == null ? null : tables.get(service);
         if (view == null) {
             refused.increment();
-            return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No routing table",
-                    "The gateway has no routing table for service '" + service + "' yet; retry later");
+            return new Refusal(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No routing table",
+                    "The gateway has no routing table for service '" + service + "' yet; retry later", null);
         }
-        HttpHeaders headers = request.getHeaders();
+        if (uri.isEmpty() || uri.charAt(0) != '/') {
+            return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", "request target must be a path", null);
+        }
         // residency: by route and by header; two different tags cannot both be honoured
         ResidencyZone zone = match.zone();
-        List<String> tags = headers.get(properties.residencyHeader());
-        if (tags != null && !tags.isEmpty()) {
+        List<String> tags = headers.getAll(properties.residencyHeader());
+        if (!tags.isEmpty()) {
             if (tags.size() > 1) {
-                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
-                        properties.residencyHeader() + " may appear once");
+                return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                        properties.residencyHeader() + " may appear once", null);
             }
             ResidencyZone tagged = zone(tags.get(0));
             if (tagged == null) {
-                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
                         properties.residencyHeader() + " '" + ClientAddresses.printable(tags.get(0)) + "' is not a residency zone; one of "
-                                + ResidencyZone.names());
+                                + ResidencyZone.names(), null);
             }
             if (zone != null && zone != tagged) {
-                return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.RESIDENCY_VIOLATION, "Conflicting residency",
-                        "This host keeps data in zone " + zone + " but the request is tagged for zone " + tagged);
+                return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.RESIDENCY_VIOLATION, "Conflicting residency",
+                        "This host keeps data in zone " + zone + " but the request is tagged for zone " + tagged, null);
             }
             zone = tagged;
         }
-        ClientAddresses.Client client = clients.resolve(request.getRemoteAddress(), headers.get("Forwarded"), headers.get("X-Forwarded-For"));
+        List<String> forwarded = headers.getAll("Forwarded");
+        List<String> forwardedFor = headers.getAll("X-Forwarded-For");
+        ClientAddresses.Client client = clients.resolve(peer, forwarded.isEmpty() ? null : forwarded,
+                forwardedFor.isEmpty() ? null : forwardedFor);
         if (client.error() != null || client.address() == null) {
-            return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
-                    client.error() == null ? "no client address" : client.error());
+            return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
+                    client.error() == null ? "no client address" : client.error(), null);
         }
-        long declared = headers.getContentLength();
+        long declared = -1;
+        String length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null) {
+            try {
+                declared = Long.parseLong(length.strip());
+            } catch (NumberFormatException e) {
+                return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", "malformed Content-Length", null);
+            }
+        }
         if (declared > maxBody) {
-            return problem(request, response, HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE, "Payload too large",
-                    "The request body is " + declared + " bytes; at most " + maxBody + " are accepted");
+            return new Refusal(HttpStatus.CONTENT_TOO_LARGE, ProblemTypes.PAYLOAD_TOO_LARGE, "Payload too large",
+                    "The request body is " + declared + " bytes; at most " + maxBody + " are accepted", null);
         }
         // session cookie: <16 hex session id>.<region>
         String sessionId = null;
         RegionId sessionRegion = null;
+        String currentCookie = null;
         if (!cookieName.isEmpty()) {
-            String cookie = cookieValue(headers.get(HttpHeaders.COOKIE));
+            String cookie = currentCookie = cookieValue(headers.getAll(HttpHeaderNames.COOKIE));
             if (cookie != null && cookie.length() > 17 && cookie.charAt(16) == '.' && isHex(cookie, 16)
                     && RegionId.isValid(cookie.substring(17))) {
                 sessionId = cookie.substring(0, 16);
@@ -250,32 +316,54 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         String decisionId = decisionId();
         if (candidates.isEmpty()) {
             refused.increment();
-            response.getHeaders().set(DECISION_HEADER, decisionId);
             if (zone != null || decision.decidedBy() == RoutingDecision.DecidedBy.RESIDENCY_REFUSAL) {
-                return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.RESIDENCY_VIOLATION, "No region in the residency zone",
+                return new Refusal(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.RESIDENCY_VIOLATION, "No region in the residency zone",
                         "No healthy region " + (zone != null ? "in zone " + zone : "allowed by the residency of '" + service + "'")
-                                + " can take this request, and it is never forwarded outside its zone; retry later");
+                                + " can take this request, and it is never forwarded outside its zone; retry later", decisionId);
             }
-            return problem(request, response, HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No healthy region",
-                    "Service '" + service + "' has no healthy region for this client; retry later");
+            return new Refusal(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.UNAVAILABLE, "No healthy region",
+                    "Service '" + service + "' has no healthy region for this client; retry later", decisionId);
         }
-        String cookieToSet = null;
-        if (!cookieName.isEmpty()) {
-            cookieToSet = sessionId; // completed with the serving region once it is known
-        }
-        HttpMethod method = HttpMethod.valueOf(request.getMethod().name());
-        HttpServerRequest nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
-        io.netty.handler.codec.http.HttpHeaders outgoing = outgoingHeaders(nativeRequest, client, decisionId, match);
-        String pathAndQuery = nativeRequest.uri();
-        if (pathAndQuery.isEmpty() || pathAndQuery.charAt(0) != '/') {
-            return problem(request, response, HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request", "request target must be a path");
-        }
+        String cookieToSet = cookieName.isEmpty() ? null : sessionId; // completed with the serving region once it is known
+        io.netty.handler.codec.http.HttpHeaders outgoing = outgoingHeaders(headers, peer, client, decisionId);
         if (log.isDebugEnabled()) {
             log.debug("decision {} service={} client={} country={} decidedBy={} candidates={} zone={}", decisionId, service, client.text(),
                     location.country(), decision.decidedBy(), candidates.stream().map(Upstreams.Upstream::region).toList(), zone);
         }
+        return new Plan(service, candidates, outgoing, decisionId, cookieToSet, sessionId, currentCookie, zone, declared, uri);
+    }
+
+    /** The {@code Set-Cookie} value for a plan served by {@code region}, or null when the client's cookie already says so. */
+    @Nullable String sessionCookie(Plan plan, String region) {
+        if (plan.cookieToSet() == null) {
+            return null;
+        }
+        String value = plan.sessionId() + "." + region;
+        return value.equals(plan.currentCookie()) ? null : cookieName + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
+    }
+
+    private Mono<Void> live(ServerHttpRequest request, ServerHttpResponse response, HostRouter.Match match) {
+        servedByReactor.increment();
+        HttpServerRequest nativeRequest = ServerHttpRequestDecorator.getNativeRequest(request);
+        Object prepared = prepare(match, nativeRequest.requestHeaders(), nativeRequest.remoteAddress(), nativeRequest.uri());
+        if (prepared instanceof Refusal refusal) {
+            if (refusal.decisionId() != null) {
+                response.getHeaders().set(DECISION_HEADER, refusal.decisionId());
+            }
+            return problems.write(request, response, refusal.problem());
+        }
+        Plan plan = (Plan) prepared;
+        HttpHeaders headers = request.getHeaders();
+        HttpMethod method = HttpMethod.valueOf(request.getMethod().name());
+        long declared = plan.declaredLength();
         boolean hasBody = declared > 0 || declared < 0 && headers.containsHeader(HttpHeaders.TRANSFER_ENCODING);
-        String session = cookieToSet;
+        String session = plan.cookieToSet();
+        String sessionId = plan.sessionId();
+        ResidencyZone zone = plan.zone();
+        List<Upstreams.Upstream> candidates = plan.candidates();
+        String decisionId = plan.decisionId();
+        String pathAndQuery = plan.pathAndQuery();
+        io.netty.handler.codec.http.HttpHeaders outgoing = plan.outgoing();
         if (method == HttpMethod.GET && WebSocketBridge.isUpgrade(headers)) {
             io.netty.handler.codec.http.HttpHeaders upstreamHeaders = WebSocketBridge.upstreamHeaders(outgoing, nativeRequest.requestHeaders());
             Forward upgrade = new Forward(request, response, method, pathAndQuery, upstreamHeaders, null, candidates, decisionId, session,
@@ -584,31 +672,59 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
                 .doOnCancel(() -> answer.connection().dispose());
     }
 
-    private static boolean hopByHop(String name) {
+    /** Whether a header is hop-by-hop (never forwarded); compares without making Strings. */
+    static boolean hopByHop(CharSequence name) {
         for (CharSequence hop : HOP_BY_HOP) {
-            if (hop.toString().equalsIgnoreCase(name)) {
+            if (hop.length() == name.length() && io.netty.util.AsciiString.contentEqualsIgnoreCase(hop, name)) {
                 return true;
             }
         }
         return false;
     }
 
-    private io.netty.handler.codec.http.HttpHeaders outgoingHeaders(HttpServerRequest request, ClientAddresses.Client client,
-            String decisionId, HostRouter.Match match) {
-        io.netty.handler.codec.http.HttpHeaders in = request.requestHeaders();
-        io.netty.handler.codec.http.HttpHeaders out = new io.netty.handler.codec.http.DefaultHttpHeaders();
-        out.set(in);
-        for (CharSequence hop : HOP_BY_HOP) {
-            out.remove(hop);
+    private static boolean namedIn(@Nullable List<String> named, CharSequence name) {
+        if (named != null) {
+            for (String token : named) {
+                if (io.netty.util.AsciiString.contentEqualsIgnoreCase(token, name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The headers sent upstream: the client's minus hop-by-hop ones, plus this hop's forwarding headers and the decision id. */
+    static io.netty.handler.codec.http.HttpHeaders outgoingHeaders(io.netty.handler.codec.http.HttpHeaders in,
+            java.net.@Nullable InetSocketAddress peer, ClientAddresses.Client client, String decisionId) {
+        // one pass over the client's headers, leaving out hop-by-hop ones and those the client named in Connection
+        // (RFC 9110 7.6.1); cheaper than copying everything and removing a dozen names again
+        List<String> named = null;
+        for (String connection : in.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                String name = token.strip();
+                if (!name.isEmpty()) {
+                    if (named == null) {
+                        named = new ArrayList<>(2);
+                    }
+                    named.add(name);
+                }
+            }
+        }
+        io.netty.handler.codec.http.HttpHeaders out = new io.netty.handler.codec.http.DefaultHttpHeaders(false);
+        for (var it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            CharSequence name = header.getKey();
+            if (!hopByHop(name) && !namedIn(named, name)) {
+                out.add(name, header.getValue());
+            }
         }
         String host = in.get(HttpHeaderNames.HOST);
         if (host != null) {
             out.set("X-Forwarded-Host", host);
         }
-        var peer = request.remoteAddress();
         String peerText = peer == null || peer.getAddress() == null ? client.text() : peer.getAddress().getHostAddress();
-        String forwardedFor = in.get("X-Forwarded-For");
-        out.set("X-Forwarded-For", forwardedFor == null ? peerText : forwardedFor + ", " + peerText);
+        List<String> forwardedFor = in.getAll("X-Forwarded-For");
+        out.set("X-Forwarded-For", forwardedFor.isEmpty() ? peerText : String.join(", ", forwardedFor) + ", " + peerText);
         out.set("X-Forwarded-Proto", "http");
         // RFC 7239: this hop's element appended to what earlier proxies wrote (all their lines, in order)
         String element = "for=" + ClientAddresses.node(peerText) + ";proto=http"
@@ -621,7 +737,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     // ---- small helpers ---------------------------------------------------------------------------------------------
 
-    private @Nullable String cookieValue(@Nullable List<String> cookieHeaders) {
+    @Nullable String cookieValue(@Nullable List<String> cookieHeaders) {
         if (cookieHeaders == null) {
             return null;
         }

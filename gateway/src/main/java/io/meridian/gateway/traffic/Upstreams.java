@@ -35,11 +35,22 @@ public final class Upstreams {
         final LongAdder failures = new LongAdder();
         final LongAdder latencyNanos = new LongAdder();
         volatile @Nullable String lastFailure;
+        /** Host, port, scheme and {@code Host} header value of {@link #base}, parsed once for the Netty data path. */
+        final String host;
+        final int port;
+        final boolean tls;
+        final String authority;
 
         Upstream(RegionId region, String base, CircuitBreaker breaker) {
             this.region = region;
             this.base = base;
             this.breaker = breaker;
+            URI uri = URI.create(base);
+            this.tls = "https".equals(uri.getScheme());
+            String h = uri.getHost();
+            this.host = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
+            this.port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+            this.authority = uri.getRawAuthority();
         }
 
         /** The region. */
