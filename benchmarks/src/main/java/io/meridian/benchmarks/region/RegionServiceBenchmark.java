@@ -175,6 +175,7 @@ public final class RegionServiceBenchmark {
         // Placed, rendered and applied.
         double serviceCpu0 = cpuSeconds(service.pid());
         double driverCpu0 = cpuSeconds(ProcessHandle.current().pid());
+        long requests0 = apiRequests();
         long start = System.nanoTime();
         int runs = 0;
         for (int s = 0; s < services; s++) {
@@ -197,7 +198,8 @@ public final class RegionServiceBenchmark {
             int failed = states.getOrDefault("FAILED", 0);
             if (applied == 0 && done + failed >= runs) {
                 applied = System.nanoTime();
-                log("All %d region runs applied after %d ms (%s)", runs, (applied - start) / 1_000_000, states);
+                log("All %d region runs applied after %d ms (%s); the API servers received %d requests meanwhile", runs,
+                        (applied - start) / 1_000_000, states, apiRequests() - requests0);
             }
             if (states.getOrDefault("SUCCEEDED", 0) + failed >= runs) {
                 ready = System.nanoTime();
@@ -210,6 +212,8 @@ public final class RegionServiceBenchmark {
         }
         log("All %d region runs finished after %d ms: %s (controller marked %d Deployments rolled out)", runs,
                 (ready - start) / 1_000_000, states, rolledOut.get());
+        log("The API servers received %d requests from the deployments' start until every run finished (%.1f per region run, the"
+                + " controllers' status writes included)", apiRequests() - requests0, (apiRequests() - requests0) / (double) runs);
         double serviceCpu = cpuSeconds(service.pid()) - serviceCpu0;
         double driverCpu = cpuSeconds(ProcessHandle.current().pid()) - driverCpu0;
         long[] deployHeap = gcPeaks();
@@ -244,6 +248,11 @@ public final class RegionServiceBenchmark {
     }
 
     private final AtomicInteger errors = new AtomicInteger();
+
+    /** Requests all mock API servers have received so far (watches count once, when opened). */
+    private long apiRequests() {
+        return servers.stream().mapToLong(KubernetesMockServer::getRequestCount).sum();
+    }
 
     /** Sends GETs at the fixed rate for {@code duration} seconds, whatever the answers' latency (open loop). */
     private long[] load(int duration, boolean record) throws InterruptedException {
