@@ -239,8 +239,12 @@ public final class GatewayBench {
                 continue;
             }
             if (inRound >= steady && inRound < steady + down && (kills.isEmpty() || kills.size() == round)) {
+                // the kill starts now: HttpServer.stop can take milliseconds to return, and a gateway that notices the
+                // dead region within them must not have its reaction counted before the kill (it did: a "5 s cut-off" that
+                // was the half-open trial after a circuit opened while stop() was still returning)
+                long killing = System.nanoTime();
                 victim.kill();
-                kills.add(new long[] {System.nanoTime(), 0});
+                kills.add(new long[] {killing, 0});
             } else if (inRound >= steady + down && kills.size() == round + 1 && kills.get(round)[1] == 0) {
                 victim.start();
                 kills.get(round)[1] = System.nanoTime();
