@@ -14,7 +14,6 @@ import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
@@ -40,23 +39,7 @@ class VerifiedTokenCacheTests {
     final KeyPair keys = rsa();
     final KeyPair otherKeys = rsa();
     final Instant start = Instant.now();
-    final AtomicReference<Instant> now = new AtomicReference<>(start);
-    final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    final JwtTimestampValidator timestamps = new JwtTimestampValidator();
     final AtomicInteger decoded = new AtomicInteger();
     final OAuth2TokenValidator<Jwt> validator = validator();
     final VerifiedTokenCache cache = new VerifiedTokenCache(counting(), validator, 100, Duration.ofMinutes(5));
@@ -69,7 +52,7 @@ class VerifiedTokenCacheTests {
         assertThat(decoded).as("parsed and signature-checked once").hasValue(1);
 
         // The cached token expires like any other: the claims are checked at each use (60 s of clock skew allowed).
-        now.set(start.plusSeconds(120 + 61));
+        timestamps.setClock(Clock.fixed(start.plusSeconds(120 + 61), ZoneOffset.UTC));
         assertThatThrownBy(() -> cache.decode(token)).isInstanceOf(JwtValidationException.class).hasMessageContaining("expired");
         assertThatThrownBy(() -> cache.decode(token)).isInstanceOf(JwtValidationException.class);
         assertThat(decoded).as("dropped from the cache once invalid, so decoded afresh").hasValue(2);
@@ -89,8 +72,7 @@ class VerifiedTokenCacheTests {
     }
 
     private OAuth2TokenValidator<Jwt> validator() {
-        JwtTimestampValidator timestamps = new JwtTimestampValidator();
-        timestamps.setClock(clock);
+        timestamps.setClock(Clock.fixed(start, ZoneOffset.UTC));
         return new DelegatingOAuth2TokenValidator<>(List.of(timestamps, new JwtIssuerValidator("meridian-test")));
     }
 
