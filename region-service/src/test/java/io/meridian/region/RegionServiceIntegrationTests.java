@@ -10,16 +10,22 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
+import org.springframework.kafka.core.KafkaAdmin;
 
 import io.cloudevents.CloudEvent;
 import io.cloudevents.kafka.CloudEventDeserializer;
@@ -44,6 +50,23 @@ class RegionServiceIntegrationTests extends ServiceIntegrationTest {
              "objectStore":{"endpoint":"http://127.0.0.1:19000","bucket":"meridian-eu-west-1"},"ingressUrl":"http://127.0.0.1:18103"},
              "capacity":{"cpuCores":64,"memoryGib":256},"labels":{"tier":"gold"}}
             """;
+
+    @Autowired
+    KafkaAdmin kafkaAdmin;
+
+    @Test
+    void theSharedStateTopicsAreCompacted() {
+        // Producers may auto-create a topic first (the broker's default policy, delete); the provisioner makes it compacted.
+        try (Admin admin = Admin.create(kafkaAdmin.getConfigurationProperties())) {
+            for (String name : Topics.COMPACTED) {
+                ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, name);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    Config config = admin.describeConfigs(List.of(topic)).all().get(10, TimeUnit.SECONDS).get(topic);
+                    assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()).as(name).isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+                });
+            }
+        }
+    }
 
     @LocalServerPort
     int port;

@@ -50,12 +50,18 @@ public final class TopicProvisioner implements SmartLifecycle {
 
     private void attempt(Duration delay) {
         boolean ok;
+        String why = null;
         try {
             // throws when the broker cannot be reached or does not answer in time
             admin.createOrModifyTopics(topics);
             ok = true;
         } catch (RuntimeException e) {
             ok = false;
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            why = root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
             log.debug("Topic provisioning failed", e);
         }
         if (ok) {
@@ -63,7 +69,7 @@ public final class TopicProvisioner implements SmartLifecycle {
             log.debug("Shared Kafka topics are in place");
             return;
         }
-        log.warn("Could not create or check the shared Kafka topics yet; retrying in {} s", delay.toSeconds());
+        log.warn("Could not create or check the shared Kafka topics yet ({}); retrying in {} s", why, delay.toSeconds());
         Duration next = delay.multipliedBy(2).compareTo(MAX_DELAY) > 0 ? MAX_DELAY : delay.multipliedBy(2);
         synchronized (this) {
             if (scheduler != null && !scheduler.isShutdown()) {
