@@ -650,19 +650,21 @@ public final class StackUp {
         };
     }
 
-    /** Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. */
+    /**
+     * Creates the seeded routing policies that do not exist yet; an operator's changes to them are kept. routing-service
+     * learns regions from the region-events topic, so right after the regions were registered it may not know all of them
+     * yet and refuses a policy naming one (400): such a policy is sent again, for up to 15 s.
+     */
     private void seedRoutingPolicies(String adminToken) {
         for (JsonNode policy : RegionSeeds.routingPolicies()) {
             String service = policy.path("service").asString();
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + Services.ROUTING.port() + "/api/v1/routing/policies"))
-                        .timeout(Duration.ofSeconds(10))
-                        .header("Authorization", "Bearer " + adminToken)
-                        .header("Content-Type", "application/json")
-                        .header("X-Meridian-Reason", "local stack seed")
-                        .POST(HttpRequest.BodyPublishers.ofString(policy.toString())).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = sendPolicy(adminToken, policy);
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                while (response.statusCode() == 400 && System.nanoTime() < until) {
+                    Thread.sleep(250); // poll: routing-service catching up with region-events
+                    response = sendPolicy(adminToken, policy);
+                }
                 String outcome = switch (response.statusCode()) {
                     case 201 -> "created";
                     case 409 -> "already there";
@@ -677,6 +679,17 @@ public final class StackUp {
                 return;
             }
         }
+    }
+
+    private HttpResponse<String> sendPolicy(String adminToken, JsonNode policy) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + Services.ROUTING.port() + "/api/v1/routing/policies"))
+                .timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + adminToken)
+                .header("Content-Type", "application/json")
+                .header("X-Meridian-Reason", "local stack seed")
+                .POST(HttpRequest.BodyPublishers.ofString(policy.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private void register(StackState.Entry entry, Runnable stop, BooleanSupplier alive) {
