@@ -659,12 +659,19 @@ public final class StackUp {
         for (JsonNode policy : RegionSeeds.routingPolicies()) {
             String service = policy.path("service").asString();
             try {
-                HttpResponse<String> response = sendPolicy(adminToken, policy);
-                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-                while (response.statusCode() == 400 && System.nanoTime() < until) {
-                    Thread.sleep(250); // poll: routing-service catching up with region-events
-                    response = sendPolicy(adminToken, policy);
+                java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> last =
+                        new java.util.concurrent.atomic.AtomicReference<>(sendPolicy(adminToken, policy));
+                try {
+                    Waits.until("routing-service to accept the " + service + " policy", Duration.ofSeconds(15), Duration.ofMillis(250), () -> {
+                        if (last.get().statusCode() == 400) {
+                            last.set(sendPolicyUnchecked(adminToken, policy));
+                        }
+                        return last.get().statusCode() != 400;
+                    }, () -> "");
+                } catch (IllegalStateException timedOut) {
+                    LOG.info("routing policy seed {}: still refused after 15 s", service);
                 }
+                HttpResponse<String> response = last.get();
                 String outcome = switch (response.statusCode()) {
                     case 201 -> "created";
                     case 409 -> "already there";
@@ -672,12 +679,23 @@ public final class StackUp {
                 };
                 policyOutcomes.add(service + ": " + outcome);
                 LOG.info("routing policy seed {}: HTTP {} {}", service, response.statusCode(), response.body());
-            } catch (IOException e) {
+            } catch (IOException | java.io.UncheckedIOException e) {
                 policyOutcomes.add(service + ": NOT created: " + e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    private HttpResponse<String> sendPolicyUnchecked(String adminToken, JsonNode policy) {
+        try {
+            return sendPolicy(adminToken, policy);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 
