@@ -32,7 +32,9 @@ import io.meridian.common.region.ResidencyZone;
  * @param responseTimeout    how long to wait for an upstream's response before giving up (and, for idempotent
  *                           methods, trying the next region)
  * @param maxBodySize        largest request body accepted for live traffic (413 beyond it, declared or streamed)
- * @param maxConnections     connection pool size per upstream
+ * @param maxConnections     connections at most to each upstream; the Netty path splits them evenly over its event loops
+ *                           (rounded up), and a request that finds all of its loop's busy waits up to {@code connect-timeout}
+ *                           for one, then goes to the next region (not counted against the busy one's breaker)
  * @param stateDirectory     where the last known good routing tables are kept
  * @param geoipDatabase      MaxMind City database for client locations; missing: every client gets the default location
  * @param defaultCountry     country assumed for private, unknown and malformed client addresses

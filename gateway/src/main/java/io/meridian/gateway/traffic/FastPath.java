@@ -19,7 +19,7 @@ public final class FastPath implements AutoCloseable {
 
     public FastPath(LiveTraffic live, TrafficProperties properties) {
         this.live = live;
-        this.pools = new UpstreamPools(properties.connectTimeout());
+        this.pools = new UpstreamPools(properties.connectTimeout(), properties.maxConnections());
         this.maxBody = properties.maxBodySize().toBytes();
         this.replayLimit = Math.min(maxBody, properties.replayBufferSize().toBytes());
         this.responseTimeoutNanos = properties.responseTimeout().toNanos();

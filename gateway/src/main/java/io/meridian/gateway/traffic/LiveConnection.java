@@ -21,7 +21,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -57,7 +57,7 @@ import io.netty.util.concurrent.ScheduledFuture;
  *
  * <p>The state machine is hand-written because no library offers an HTTP reverse proxy on Netty's pipeline whose
  * routing, retry and breaker rules are ours; the HTTP parsing and encoding are Netty's codecs, the pooling Netty's
- * {@code SimpleChannelPool}, the breakers resilience4j's, the counters Micrometer's.
+ * {@code FixedChannelPool}, the breakers resilience4j's, the counters Micrometer's.
  */
 final class LiveConnection extends ChannelDuplexHandler {
 
@@ -68,7 +68,7 @@ final class LiveConnection extends ChannelDuplexHandler {
 
     private final FastPath path;
     private @Nullable ChannelHandlerContext ctx;
-    private @Nullable Map<Upstreams.Upstream, SimpleChannelPool> pools;
+    private @Nullable Map<Upstreams.Upstream, FixedChannelPool> pools;
     /** The rest of this connection belongs to Reactor Netty. */
     private boolean handedOver;
     /** Live mode: this handler drives reading (Reactor Netty's connections do not read on their own). */
@@ -363,7 +363,7 @@ final class LiveConnection extends ChannelDuplexHandler {
         int next;
         int attempts;
         Upstreams.@Nullable Upstream target;
-        @Nullable SimpleChannelPool pool;
+        @Nullable FixedChannelPool pool;
         @Nullable Channel upstream;
         long started;
         /** The current attempt's outcome is recorded on its breaker (or its permission released). */
@@ -490,11 +490,11 @@ final class LiveConnection extends ChannelDuplexHandler {
             target = candidate;
             settled = false;
             started = System.nanoTime();
-            Map<Upstreams.Upstream, SimpleChannelPool> loopPools = pools;
+            Map<Upstreams.Upstream, FixedChannelPool> loopPools = pools;
             if (loopPools == null) {
                 throw new IllegalStateException("handler not added");
             }
-            SimpleChannelPool p = path.pools.pool(loopPools, context().channel(), candidate);
+            FixedChannelPool p = path.pools.pool(loopPools, context().channel(), candidate);
             pool = p;
             p.acquire().addListener(this);
         }
@@ -510,6 +510,16 @@ final class LiveConnection extends ChannelDuplexHandler {
             }
             if (!future.isSuccess()) {
                 Throwable cause = future.cause();
+                if (cause instanceof java.util.concurrent.TimeoutException) {
+                    // the pool's wait for a free connection ran out (max-connections): the region is busy, not broken, so
+                    // the attempt is not held against its breaker or its health, and the next region may take the request
+                    Upstreams.Upstream t = target();
+                    releasePermission();
+                    path.live.connectionLimitReached(t.region.value());
+                    outcome(new Failure(cause, "every connection to " + t.region + " allowed by max-connections was busy for the connect timeout",
+                            true, HttpResponseStatus.SERVICE_UNAVAILABLE));
+                    return;
+                }
                 outcome(new Failure(cause, "connect failed: " + cause.getMessage(), true, HttpResponseStatus.SERVICE_UNAVAILABLE));
                 return;
             }
@@ -676,7 +686,11 @@ final class LiveConnection extends ChannelDuplexHandler {
 
         /** The upstream channel closed or failed while this request used it. */
         void upstreamClosed(@Nullable Throwable cause) {
+            Channel closed = upstream;
             upstream = null;
+            if (closed != null) {
+                release(closed, true); // a closed channel still gives its place back to the pool's connection count
+            }
             if (finished) {
                 return;
             }
@@ -839,7 +853,7 @@ final class LiveConnection extends ChannelDuplexHandler {
             } else {
                 up.config().setAutoRead(true);
             }
-            SimpleChannelPool p = pool;
+            FixedChannelPool p = pool;
             if (p != null) {
                 p.release(up); // a closed channel is dropped by the pool's health check
             }

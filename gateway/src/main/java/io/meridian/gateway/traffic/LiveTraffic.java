@@ -142,6 +142,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private final Counter servedByReactor;
     private final Counter servedByNetty;
     private final RoutingTableStore tables;
+    private final MeterRegistry meters;
 
     public LiveTraffic(TrafficProperties properties, RoutingTableStore tables, GeoIpLocator geo, Upstreams upstreams, PassiveHealth health,
             HttpClient client, ProblemWriter problems, MeterRegistry meters) {
@@ -162,6 +163,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         this.servedByReactor = meters.counter("meridian.gateway.live.requests", "path", "reactor");
         this.servedByNetty = meters.counter("meridian.gateway.live.requests", "path", "netty");
         this.tables = tables;
+        this.meters = meters;
     }
 
     // ---- what the Netty data path (LiveConnection) shares with this one ----------------------------------------------
@@ -188,6 +190,11 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
 
     Counter servedByNetty() {
         return servedByNetty;
+    }
+
+    /** A request found every connection its event loop may hold to {@code region} busy for the whole connect timeout. */
+    void connectionLimitReached(String region) {
+        meters.counter("meridian.gateway.upstream.connection-limit", "region", region).increment();
     }
 
     @Override

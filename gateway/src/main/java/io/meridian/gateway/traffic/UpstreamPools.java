@@ -21,7 +21,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.SimpleChannelPool;
+import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -32,8 +32,11 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Keep-alive connections to the regions' upstreams for the Netty data path, pooled per event loop: a request's upstream
  * channel runs on the event loop of its client connection, so forwarding never hops threads and a pool is only ever
- * touched from its own loop. Netty's {@link SimpleChannelPool} does the pooling (last used first, closed channels dropped
- * on acquire and release); this class only keeps one pool per (event loop, upstream) and sets up each new channel:
+ * touched from its own loop. Netty's {@link FixedChannelPool} does the pooling (last used first, closed channels dropped
+ * on acquire and release, at most {@code max-connections} per upstream split evenly over the event loops, a request over
+ * the limit waiting up to the connect timeout for a connection to come free, then failing with
+ * {@link java.util.concurrent.TimeoutException}); this class only keeps one pool per (event loop, upstream) and sets up
+ * each new channel:
  * TLS for {@code https} upstreams, Netty's HTTP client codec, an idle timer that closes a pooled connection before the
  * usual upstream keep-alive timeouts would, and the {@link Link} that hands the channel's events to the request using it.
  */
@@ -43,21 +46,35 @@ final class UpstreamPools {
     static final Duration IDLE = Duration.ofSeconds(20);
 
     private final int connectTimeoutMillis;
-    private final Map<EventLoop, Map<Upstreams.Upstream, SimpleChannelPool>> byLoop = new ConcurrentHashMap<>();
+    private final int maxConnections;
+    private final Map<EventLoop, Map<Upstreams.Upstream, FixedChannelPool>> byLoop = new ConcurrentHashMap<>();
     private volatile @Nullable SslContext tls;
 
-    UpstreamPools(Duration connectTimeout) {
+    UpstreamPools(Duration connectTimeout, int maxConnections) {
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("max-connections must be at least 1, not " + maxConnections);
+        }
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
+        this.maxConnections = maxConnections;
     }
 
     /** The pools of one event loop; the map is only read and written on that loop. */
-    Map<Upstreams.Upstream, SimpleChannelPool> of(EventLoop loop) {
+    Map<Upstreams.Upstream, FixedChannelPool> of(EventLoop loop) {
         return byLoop.computeIfAbsent(loop, l -> new HashMap<>());
     }
 
+    /** Connections to one upstream that one event loop may hold: {@code max-connections} over the loops, rounded up. */
+    int perLoop(EventLoop loop) {
+        int loops = 0;
+        for (var ignored : loop.parent()) {
+            loops++;
+        }
+        return Math.max(1, (maxConnections + Math.max(1, loops) - 1) / Math.max(1, loops));
+    }
+
     /** The pool for {@code upstream} on {@code inbound}'s event loop, with channels of {@code inbound}'s transport. */
-    SimpleChannelPool pool(Map<Upstreams.Upstream, SimpleChannelPool> pools, Channel inbound, Upstreams.Upstream upstream) {
-        SimpleChannelPool pool = pools.get(upstream);
+    FixedChannelPool pool(Map<Upstreams.Upstream, FixedChannelPool> pools, Channel inbound, Upstreams.Upstream upstream) {
+        FixedChannelPool pool = pools.get(upstream);
         if (pool == null) {
             // The client channel class is the inbound child channel's own class (EpollSocketChannel with the native transport
             // Reactor Netty chose, NioSocketChannel otherwise): both are also client channels, and only a channel of the
@@ -68,14 +85,17 @@ final class UpstreamPools {
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_KEEPALIVE, true)
                     .remoteAddress(InetSocketAddress.createUnresolved(upstream.host, upstream.port));
-            pool = new SimpleChannelPool(bootstrap, new Setup(upstream), ChannelHealthChecker.ACTIVE, true, true);
+            // acquire, release and the wait queue run on the bootstrap's group, which is this very loop: no thread hop
+            pool = new FixedChannelPool(bootstrap, new Setup(upstream), ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
+                    connectTimeoutMillis, perLoop(inbound.eventLoop()), Integer.MAX_VALUE, true, true);
             pools.put(upstream, pool);
         }
         return pool;
     }
 
     void close() {
-        byLoop.values().forEach(pools -> pools.values().forEach(SimpleChannelPool::close));
+        // closeAsync: close() would wait on the loops, which may already be stopping
+        byLoop.values().forEach(pools -> pools.values().forEach(FixedChannelPool::closeAsync));
     }
 
     private SslContext tls() {

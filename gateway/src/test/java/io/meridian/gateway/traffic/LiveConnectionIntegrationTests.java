@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -146,6 +147,7 @@ class LiveConnectionIntegrationTests {
         registry.add("meridian.gateway.traffic.response-timeout", () -> "1s");
         registry.add("meridian.gateway.traffic.max-body-size", () -> "64KB");
         registry.add("meridian.gateway.traffic.replay-buffer-size", () -> "16KB");
+        registry.add("meridian.gateway.traffic.max-connections", () -> "4");
         // a breaker that does not open during these tests: they are about the data path, not the circuit
         registry.add("meridian.gateway.traffic.breaker.minimum-calls", () -> "1000");
         registry.add("meridian.gateway.traffic.breaker.sliding-window-size", () -> "1000");
@@ -385,6 +387,60 @@ class LiveConnectionIntegrationTests {
             client.send(get("/fine"));
             assertThat(client.read().status()).as("a refused request leaves the connection usable").isEqualTo(200);
         }
+    }
+
+    @Test
+    void aRegionAtItsConnectionLimitSendsTheRestToTheNextRegionAndGetsItsConnectionsBack() throws IOException {
+        Upstream first = upstream("nx-west-1");
+        int loops = Math.max(Runtime.getRuntime().availableProcessors(), 4); // Reactor Netty's default number of event loops
+        int limit = ((4 + loops - 1) / loops) * loops; // max-connections 4, split over the loops and rounded up
+        int clients = limit + loops;
+        int hitsBefore = first.hits.get();
+        double overflowBefore = connectionLimitReached("nx-west-1");
+        first.hang = new CountDownLatch(1);
+        List<Client> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < clients; i++) {
+                Client client = new Client(port);
+                open.add(client);
+                client.send(get("/hang/limit-" + i));
+            }
+            for (Client client : open) {
+                Reply reply = client.read();
+                assertThat(reply.status()).isEqualTo(200);
+                // over the limit: waited the connect timeout; within it: hung until the response timeout; both GETs, so retried
+                assertThat(reply.header("x-meridian-region")).isEqualTo("nx-west-2");
+            }
+            assertThat(first.hits.get() - hitsBefore).as("requests that reached the busy region at once").isBetween(1, limit);
+            assertThat(connectionLimitReached("nx-west-1") - overflowBefore).as("requests that found every connection busy")
+                    .isGreaterThanOrEqualTo(clients - limit);
+        } finally {
+            first.hang.countDown();
+            for (Client client : open) {
+                client.close();
+            }
+        }
+        // every connection closed on a timeout gave its place back: the region takes as many requests at once as before
+        List<Client> again = new ArrayList<>();
+        try {
+            for (int i = 0; i < limit; i++) {
+                Client client = new Client(port);
+                again.add(client);
+                client.send(get("/after-limit-" + i));
+            }
+            for (Client client : again) {
+                assertThat(client.read().header("x-meridian-region")).isEqualTo("nx-west-1");
+            }
+        } finally {
+            for (Client client : again) {
+                client.close();
+            }
+        }
+    }
+
+    double connectionLimitReached(String region) {
+        var counter = meters.find("meridian.gateway.upstream.connection-limit").tag("region", region).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     // ---- a raw HTTP/1.1 client ----------------------------------------------------------------------------------------
