@@ -15,10 +15,12 @@ import io.meridian.gateway.table.RoutingTableStore;
 import io.meridian.gateway.traffic.FastPath;
 import io.meridian.gateway.traffic.LiveTraffic;
 import io.meridian.gateway.traffic.PassiveHealth;
+import io.meridian.gateway.traffic.UpstreamDns;
 import io.meridian.gateway.traffic.Upstreams;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
+import reactor.netty.http.HttpResources;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
@@ -70,7 +72,13 @@ class TrafficConfiguration {
     LiveTraffic liveTraffic(TrafficProperties properties, RoutingTableStore store, GeoIpLocator geo, Upstreams upstreams,
             PassiveHealth health, ConnectionProvider upstreamConnections, ProblemWriter problems, MeterRegistry meters) {
         HttpClient client = HttpClient.create(upstreamConnections)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) properties.connectTimeout().toMillis())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) properties.connectTimeout().toMillis());
+        if (!properties.dnsServers().isEmpty()) {
+            // Reactor Netty resolves asynchronously already; it is only told which servers to ask, as the Netty path is
+            client = client.resolver(UpstreamDns.resolvers(properties.dnsServers().stream().map(TrafficProperties::dnsServer).toList(),
+                    HttpResources.get().onClient(true), (int) properties.connectTimeout().toMillis()));
+        }
+        client = client
                 .responseTimeout(properties.responseTimeout())
                 .followRedirect(false)
                 .compress(false);

@@ -45,6 +45,9 @@ import io.meridian.common.region.ResidencyZone;
  * @param fastPath           serve live traffic with plain Netty handlers in the server pipeline and pooled Netty upstream
  *                           channels on the same event loop ({@code LiveConnection}); false: the Reactor Netty decorator
  *                           ({@code LiveTraffic}) serves it all
+ * @param dnsServers         DNS servers ({@code 10.0.0.2} or {@code 10.0.0.2:5353}) that resolve upstream host names on the
+ *                           Netty path, without blocking an event loop and within each answer's TTL; empty: the system's
+ *                           ({@code /etc/resolv.conf}); {@code /etc/hosts} is read first either way; IP literals are never looked up
  * @param replayBufferSize   request bodies up to this size are kept while they stream upstream, so that a retry in the next
  *                           region can send them again; a larger body is streamed without a copy and is not retried once sent
  */
@@ -56,13 +59,17 @@ public record TrafficProperties(@Nullable List<Route> routes, @Nullable String d
         @DefaultValue("10MB") DataSize maxBodySize, @DefaultValue("1000") int maxConnections, Path stateDirectory,
         @Nullable Path geoipDatabase, @DefaultValue("US") String defaultCountry, @DefaultValue("39.04") double defaultLatitude,
         @DefaultValue("-77.49") double defaultLongitude, @DefaultValue Breaker breaker, @DefaultValue Outliers outliers,
-        @DefaultValue("true") boolean fastPath, @DefaultValue("64KB") DataSize replayBufferSize) {
+        @DefaultValue("true") boolean fastPath, @DefaultValue("64KB") DataSize replayBufferSize, @Nullable List<String> dnsServers) {
 
     public TrafficProperties {
         routes = routes == null ? List.of() : List.copyOf(routes);
         controlHosts = controlHosts == null ? List.of() : List.copyOf(controlHosts);
         upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
         trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+        dnsServers = dnsServers == null ? List.of() : List.copyOf(dnsServers);
+        for (String server : dnsServers) {
+            dnsServer(server); // refused at start-up, naming the property, rather than at the first lookup
+        }
         if (defaultService != null && defaultService.isBlank()) {
             defaultService = null;
         }
@@ -71,6 +78,36 @@ public record TrafficProperties(@Nullable List<Route> routes, @Nullable String d
                 throw new IllegalArgumentException("meridian.gateway.traffic.upstreams." + region + " must be an absolute http(s) URL");
             }
         });
+    }
+
+    /** A {@code dns-servers} entry as an address: an IP literal ({@code [v6]} with a port), port 53 unless given. */
+    public static java.net.InetSocketAddress dnsServer(String entry) {
+        String text = entry.strip();
+        String host = text;
+        int port = 53;
+        int colon = text.lastIndexOf(':');
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            host = close < 0 ? "" : text.substring(1, close);
+            if (close >= 0 && close + 1 < text.length()) {
+                port = colon == close + 1 ? parsePort(entry, text.substring(colon + 1)) : -1;
+            }
+        } else if (colon >= 0 && text.indexOf(':') == colon) {
+            host = text.substring(0, colon);
+            port = parsePort(entry, text.substring(colon + 1));
+        }
+        if (port < 1 || port > 65535 || !io.netty.util.NetUtil.isValidIpV4Address(host) && !io.netty.util.NetUtil.isValidIpV6Address(host)) {
+            throw new IllegalArgumentException("meridian.gateway.traffic.dns-servers: '" + entry + "' is not an IP address with an optional port");
+        }
+        return new java.net.InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(host), port);
+    }
+
+    private static int parsePort(String entry, String port) {
+        try {
+            return Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("meridian.gateway.traffic.dns-servers: '" + entry + "' has no valid port", e);
+        }
     }
 
     /**

@@ -19,7 +19,8 @@ public final class FastPath implements AutoCloseable {
 
     public FastPath(LiveTraffic live, TrafficProperties properties) {
         this.live = live;
-        this.pools = new UpstreamPools(properties.connectTimeout(), properties.maxConnections());
+        this.pools = new UpstreamPools(properties.connectTimeout(), properties.maxConnections(),
+                properties.dnsServers().stream().map(TrafficProperties::dnsServer).toList());
         this.maxBody = properties.maxBodySize().toBytes();
         this.replayLimit = Math.min(maxBody, properties.replayBufferSize().toBytes());
         this.responseTimeoutNanos = properties.responseTimeout().toNanos();

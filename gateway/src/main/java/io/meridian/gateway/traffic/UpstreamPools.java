@@ -3,6 +3,7 @@ package io.meridian.gateway.traffic;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -39,6 +41,9 @@ import io.netty.util.ReferenceCountUtil;
  * each new channel:
  * TLS for {@code https} upstreams, Netty's HTTP client codec, an idle timer that closes a pooled connection before the
  * usual upstream keep-alive timeouts would, and the {@link Link} that hands the channel's events to the request using it.
+ *
+ * <p>Upstream host names are resolved by Netty's asynchronous DNS resolver on the same loop ({@link UpstreamDns}), never
+ * by the JDK's blocking lookup, which would stall every connection of the loop.
  */
 final class UpstreamPools {
 
@@ -48,14 +53,33 @@ final class UpstreamPools {
     private final int connectTimeoutMillis;
     private final int maxConnections;
     private final Map<EventLoop, Map<Upstreams.Upstream, FixedChannelPool>> byLoop = new ConcurrentHashMap<>();
+    private final List<InetSocketAddress> dnsServers;
     private volatile @Nullable SslContext tls;
+    private volatile @Nullable DnsAddressResolverGroup dns;
 
-    UpstreamPools(Duration connectTimeout, int maxConnections) {
+    /** {@code dnsServers}: empty for the system's resolvers. */
+    UpstreamPools(Duration connectTimeout, int maxConnections, List<InetSocketAddress> dnsServers) {
         if (maxConnections < 1) {
             throw new IllegalArgumentException("max-connections must be at least 1, not " + maxConnections);
         }
         this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
         this.maxConnections = maxConnections;
+        this.dnsServers = List.copyOf(dnsServers);
+    }
+
+    /** One resolver group for all loops (it keeps a resolver per loop), made with the first loop group seen. */
+    private DnsAddressResolverGroup dns(Channel inbound) {
+        DnsAddressResolverGroup group = dns;
+        if (group == null) {
+            synchronized (this) {
+                group = dns;
+                if (group == null) {
+                    group = UpstreamDns.resolvers(dnsServers, inbound.eventLoop().parent(), connectTimeoutMillis);
+                    dns = group;
+                }
+            }
+        }
+        return group;
     }
 
     /** The pools of one event loop; the map is only read and written on that loop. */
@@ -84,6 +108,7 @@ final class UpstreamPools {
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.SO_KEEPALIVE, true)
+                    .resolver(dns(inbound))
                     .remoteAddress(InetSocketAddress.createUnresolved(upstream.host, upstream.port));
             // acquire, release and the wait queue run on the bootstrap's group, which is this very loop: no thread hop
             pool = new FixedChannelPool(bootstrap, new Setup(upstream), ChannelHealthChecker.ACTIVE, FixedChannelPool.AcquireTimeoutAction.FAIL,
@@ -96,6 +121,10 @@ final class UpstreamPools {
     void close() {
         // closeAsync: close() would wait on the loops, which may already be stopping
         byLoop.values().forEach(pools -> pools.values().forEach(FixedChannelPool::closeAsync));
+        DnsAddressResolverGroup group = dns;
+        if (group != null) {
+            group.close();
+        }
     }
 
     private SslContext tls() {

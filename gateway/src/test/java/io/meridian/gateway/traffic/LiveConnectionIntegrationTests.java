@@ -58,6 +58,8 @@ class LiveConnectionIntegrationTests {
 
     static final String GB = "81.2.69.160";
     static final Map<String, Upstream> UPSTREAMS = new LinkedHashMap<>();
+    /** nx-west-2's upstream is named, not an address: this server is the only one that knows the name. */
+    static final TestDns DNS = new TestDns();
 
     /** An upstream that echoes, streams, fails (status) or hangs (latch), per path. */
     static final class Upstream {
@@ -136,8 +138,10 @@ class LiveConnectionIntegrationTests {
         for (String id : List.of("nx-west-1", "nx-west-2")) {
             Upstream upstream = new Upstream(id);
             UPSTREAMS.put(id, upstream);
-            registry.add("meridian.gateway.traffic.upstreams." + id, upstream::url);
+            registry.add("meridian.gateway.traffic.upstreams." + id,
+                    () -> "nx-west-2".equals(id) ? "http://" + id + "." + TestDns.ZONE + ":" + upstream.server.getAddress().getPort() : upstream.url());
         }
+        registry.add("meridian.gateway.traffic.dns-servers", () -> "127.0.0.1:" + DNS.socket.getLocalPort());
         registry.add("meridian.gateway.traffic.routes[0].host", () -> "nx.test");
         registry.add("meridian.gateway.traffic.routes[0].service", () -> "nx");
         registry.add("meridian.gateway.traffic.trusted-proxies", () -> "127.0.0.1,::1");
@@ -155,6 +159,7 @@ class LiveConnectionIntegrationTests {
 
     @AfterAll
     static void stop() {
+        DNS.socket.close();
         UPSTREAMS.values().forEach(u -> {
             u.hang.countDown();
             u.server.stop(0);
@@ -438,9 +443,68 @@ class LiveConnectionIntegrationTests {
         }
     }
 
+    @Test
+    void anUpstreamHostNameIsResolvedByTheConfiguredDnsServer() throws IOException {
+        upstream("nx-west-1").status = 503;
+        try (Client client = new Client(port)) {
+            client.send(get("/named"));
+            Reply reply = client.read();
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(reply.text()).isEqualTo("nx-west-2 GET /named len=0");
+        }
+        // the name exists nowhere else (no /etc/hosts entry, no other DNS): reaching nx-west-2 took this server's answer, which
+        // may have come during an earlier test (cached for its TTL)
+        assertThat(DNS.answered.get()).as("A queries answered for nx-west-2's name").isPositive();
+    }
+
     double connectionLimitReached(String region) {
         var counter = meters.find("meridian.gateway.upstream.connection-limit").tag("region", region).counter();
         return counter == null ? 0 : counter.count();
+    }
+
+    // ---- a DNS server on loopback ---------------------------------------------------------------------------------------
+
+    /** Answers A queries for names under {@link #ZONE} with 127.0.0.1 over UDP (dnsjava's wire format); NXDOMAIN otherwise. */
+    static final class TestDns {
+        static final String ZONE = "upstreams.test";
+        final java.net.DatagramSocket socket;
+        final AtomicInteger answered = new AtomicInteger();
+
+        TestDns() {
+            try {
+                socket = new java.net.DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Thread.ofVirtual().name("test-dns").start(this::serve);
+        }
+
+        private void serve() {
+            byte[] buffer = new byte[512];
+            while (!socket.isClosed()) {
+                java.net.DatagramPacket packet = new java.net.DatagramPacket(buffer, buffer.length);
+                try {
+                    socket.receive(packet);
+                    org.xbill.DNS.Message query = new org.xbill.DNS.Message(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+                    org.xbill.DNS.Record question = query.getQuestion();
+                    org.xbill.DNS.Message answer = new org.xbill.DNS.Message(query.getHeader().getID());
+                    answer.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+                    answer.getHeader().setFlag(org.xbill.DNS.Flags.AA);
+                    answer.addRecord(question, org.xbill.DNS.Section.QUESTION);
+                    if (!question.getName().subdomain(org.xbill.DNS.Name.fromString(ZONE + "."))) {
+                        answer.getHeader().setRcode(org.xbill.DNS.Rcode.NXDOMAIN);
+                    } else if (question.getType() == org.xbill.DNS.Type.A) {
+                        answer.addRecord(new org.xbill.DNS.ARecord(question.getName(), org.xbill.DNS.DClass.IN, 60,
+                                java.net.InetAddress.getByAddress(new byte[] {127, 0, 0, 1})), org.xbill.DNS.Section.ANSWER);
+                        answered.incrementAndGet();
+                    } // other types of a known name: no error, no answer
+                    byte[] wire = answer.toWire(512);
+                    socket.send(new java.net.DatagramPacket(wire, wire.length, packet.getSocketAddress()));
+                } catch (IOException e) {
+                    // closed, or a malformed query: nothing to answer
+                }
+            }
+        }
     }
 
     // ---- a raw HTTP/1.1 client ----------------------------------------------------------------------------------------
