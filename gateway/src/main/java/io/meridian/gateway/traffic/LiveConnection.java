@@ -638,8 +638,8 @@ final class LiveConnection extends ChannelDuplexHandler {
                     out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
                 }
             }
-            out.set(LiveTraffic.REGION_HEADER, t.region.value());
-            out.set(LiveTraffic.DECISION_HEADER, plan.decisionId());
+            out.set(LiveTraffic.REGION_NAME, t.region.value());
+            out.set(LiveTraffic.DECISION_NAME, plan.decisionId());
             String cookie = path.live.sessionCookie(plan, t.region.value());
             if (cookie != null) {
                 out.add(HttpHeaderNames.SET_COOKIE, cookie);

@@ -75,13 +75,21 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     public static final String REGION_HEADER = "X-Meridian-Region";
     /** Response (and upstream request) header carrying the decision id. */
     public static final String DECISION_HEADER = "X-Meridian-Decision";
+    // the same names for Netty's headers: an AsciiString keeps its hash and is copied into the encoder's buffer in one go
+    static final io.netty.util.AsciiString REGION_NAME = io.netty.util.AsciiString.cached(REGION_HEADER);
+    static final io.netty.util.AsciiString DECISION_NAME = io.netty.util.AsciiString.cached(DECISION_HEADER);
+    private static final io.netty.util.AsciiString X_FORWARDED_HOST = io.netty.util.AsciiString.cached("X-Forwarded-Host");
+    private static final io.netty.util.AsciiString X_FORWARDED_FOR = io.netty.util.AsciiString.cached("X-Forwarded-For");
+    private static final io.netty.util.AsciiString X_FORWARDED_PROTO = io.netty.util.AsciiString.cached("X-Forwarded-Proto");
+    private static final io.netty.util.AsciiString FORWARDED = io.netty.util.AsciiString.cached("Forwarded");
+    private static final io.netty.util.AsciiString HTTP = io.netty.util.AsciiString.cached("http");
 
     static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT,
             HttpMethod.DELETE, HttpMethod.TRACE);
     static final List<CharSequence> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
             HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_LENGTH,
-            "proxy-connection", HttpHeaderNames.EXPECT); // 100-continue is answered here; the body goes upstream whole
+            io.netty.util.AsciiString.cached("proxy-connection"), HttpHeaderNames.EXPECT); // 100-continue is answered here; the body goes upstream whole
     private static final java.net.URI UNKNOWN_HOST = ProblemTypes.of("unknown-host");
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -143,6 +151,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     private final Counter servedByNetty;
     private final RoutingTableStore tables;
     private final MeterRegistry meters;
+    private final io.netty.util.AsciiString residencyName;
 
     public LiveTraffic(TrafficProperties properties, RoutingTableStore tables, GeoIpLocator geo, Upstreams upstreams, PassiveHealth health,
             HttpClient client, ProblemWriter problems, MeterRegistry meters) {
@@ -164,6 +173,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         this.servedByNetty = meters.counter("meridian.gateway.live.requests", "path", "netty");
         this.tables = tables;
         this.meters = meters;
+        this.residencyName = io.netty.util.AsciiString.cached(properties.residencyHeader());
     }
 
     // ---- what the Netty data path (LiveConnection) shares with this one ----------------------------------------------
@@ -262,7 +272,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         }
         // residency: by route and by header; two different tags cannot both be honoured
         ResidencyZone zone = match.zone();
-        List<String> tags = headers.getAll(properties.residencyHeader());
+        List<String> tags = headers.getAll(residencyName);
         if (!tags.isEmpty()) {
             if (tags.size() > 1) {
                 return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
@@ -280,8 +290,8 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
             }
             zone = tagged;
         }
-        List<String> forwarded = headers.getAll("Forwarded");
-        List<String> forwardedFor = headers.getAll("X-Forwarded-For");
+        List<String> forwarded = headers.getAll(FORWARDED);
+        List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
         ClientAddresses.Client client = clients.resolve(peer, forwarded.isEmpty() ? null : forwarded,
                 forwardedFor.isEmpty() ? null : forwardedFor);
         if (client.error() != null || client.address() == null) {
@@ -680,6 +690,17 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
     }
 
     /** Whether a header is hop-by-hop (never forwarded); compares without making Strings. */
+    /** Fits a quoted-string of RFC 7239 as it is: visible ASCII without quote or backslash. */
+    private static boolean quotable(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static boolean hopByHop(CharSequence name) {
         for (CharSequence hop : HOP_BY_HOP) {
             if (hop.length() == name.length() && io.netty.util.AsciiString.contentEqualsIgnoreCase(hop, name)) {
@@ -727,18 +748,17 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         }
         String host = in.get(HttpHeaderNames.HOST);
         if (host != null) {
-            out.set("X-Forwarded-Host", host);
+            out.set(X_FORWARDED_HOST, host);
         }
         String peerText = peer == null || peer.getAddress() == null ? client.text() : peer.getAddress().getHostAddress();
-        List<String> forwardedFor = in.getAll("X-Forwarded-For");
-        out.set("X-Forwarded-For", forwardedFor.isEmpty() ? peerText : String.join(", ", forwardedFor) + ", " + peerText);
-        out.set("X-Forwarded-Proto", "http");
+        List<String> forwardedFor = in.getAll(X_FORWARDED_FOR);
+        out.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? peerText : String.join(", ", forwardedFor) + ", " + peerText);
+        out.set(X_FORWARDED_PROTO, HTTP);
         // RFC 7239: this hop's element appended to what earlier proxies wrote (all their lines, in order)
-        String element = "for=" + ClientAddresses.node(peerText) + ";proto=http"
-                + (host != null && host.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\') ? ";host=\"" + host + "\"" : "");
-        List<String> earlier = in.getAll("Forwarded");
-        out.set("Forwarded", earlier.isEmpty() ? element : String.join(", ", earlier) + ", " + element);
-        out.set(DECISION_HEADER, decisionId);
+        String element = "for=" + ClientAddresses.node(peerText) + ";proto=http" + (host != null && quotable(host) ? ";host=\"" + host + "\"" : "");
+        List<String> earlier = in.getAll(FORWARDED);
+        out.set(FORWARDED, earlier.isEmpty() ? element : String.join(", ", earlier) + ", " + element);
+        out.set(DECISION_NAME, decisionId);
         return out;
     }
 

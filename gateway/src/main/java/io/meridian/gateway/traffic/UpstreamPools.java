@@ -155,7 +155,9 @@ final class UpstreamPools {
             }
             // response heads up to 32 KiB (cookies), no chunk aggregation: bodies stream through as they arrive
             pipeline.addLast("codec", new HttpClientCodec(4096, 32 * 1024, 16 * 1024, false, true));
-            pipeline.addLast("idle", new IdleStateHandler(0, 0, IDLE.toMillis(), TimeUnit.MILLISECONDS));
+            // reader idle, not all idle: an all-idle timer hooks a promise and a listener onto every write; a pooled channel
+            // is idle when nothing arrives, and one in use is watched by its request's response timeout
+            pipeline.addLast("idle", new IdleStateHandler(IDLE.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
             pipeline.addLast("link", new Link());
         }
     }

@@ -70,7 +70,9 @@ public final class Upstreams {
 
         void succeeded(long nanos) {
             breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-            consecutiveFailures.set(0);
+            if (consecutiveFailures.get() != 0) {
+                consecutiveFailures.set(0); // read first: every event loop writing the shared line on each success costs
+            }
             successes.increment();
             latencyNanos.add(nanos);
         }
