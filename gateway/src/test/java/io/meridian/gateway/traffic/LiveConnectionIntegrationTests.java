@@ -403,14 +403,8 @@ class LiveConnectionIntegrationTests {
         int hitsBefore = first.hits.get();
         double overflowBefore = connectionLimitReached("nx-west-1");
         first.hang = new CountDownLatch(1);
-        List<Client> open = new ArrayList<>();
-        try {
-            for (int i = 0; i < clients; i++) {
-                Client client = new Client(port);
-                open.add(client);
-                client.send(get("/hang/limit-" + i));
-            }
-            for (Client client : open) {
+        try (Clients open = Clients.sending(port, clients, i -> get("/hang/limit-" + i))) {
+            for (Client client : open.all) {
                 Reply reply = client.read();
                 assertThat(reply.status()).isEqualTo(200);
                 // over the limit: waited the connect timeout; within it: hung until the response timeout; both GETs, so retried
@@ -421,23 +415,35 @@ class LiveConnectionIntegrationTests {
                     .isGreaterThanOrEqualTo(clients - limit);
         } finally {
             first.hang.countDown();
-            for (Client client : open) {
-                client.close();
-            }
         }
         // every connection closed on a timeout gave its place back: the region takes as many requests at once as before
-        List<Client> again = new ArrayList<>();
-        try {
-            for (int i = 0; i < limit; i++) {
-                Client client = new Client(port);
-                again.add(client);
-                client.send(get("/after-limit-" + i));
-            }
-            for (Client client : again) {
+        try (Clients again = Clients.sending(port, limit, i -> get("/after-limit-" + i))) {
+            for (Client client : again.all) {
                 assertThat(client.read().header("x-meridian-region")).isEqualTo("nx-west-1");
             }
-        } finally {
-            for (Client client : again) {
+        }
+    }
+
+    /** Connections opened at once, each with one request sent. */
+    record Clients(List<Client> all) implements AutoCloseable {
+        static Clients sending(int port, int count, java.util.function.IntFunction<String> request) throws IOException {
+            Clients clients = new Clients(new ArrayList<>());
+            try {
+                for (int i = 0; i < count; i++) {
+                    Client client = new Client(port);
+                    clients.all.add(client);
+                    client.send(request.apply(i));
+                }
+            } catch (IOException | RuntimeException e) {
+                clients.close();
+                throw e;
+            }
+            return clients;
+        }
+
+        @Override
+        public void close() throws IOException {
+            for (Client client : all) {
                 client.close();
             }
         }
