@@ -77,7 +77,9 @@ public final class PartReader {
         int batch = lanes == null ? 1 : Math.min(lanes.lanes(), window * group);
         // only this thread takes and returns buffers
         Deque<byte[]> free = new ArrayDeque<>();
-        for (int i = 0; i < window * group + Math.max(group, batch); i++) {
+        // no more buffers than the object has parts (a small object does not need the whole window)
+        int pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch)));
+        for (int i = 0; i < pool; i++) {
             free.add(new byte[partSize]);
         }
         @Nullable MessageDigest whole = manifest.composite() ? null : Hex.sha256();
