@@ -16,4 +16,6 @@ heap=${1:-256m}
   -Dmdep.outputFile=target/bench-classpath.txt
 cp="backup-service/target/test-classes:backup-service/target/classes:$(cat backup-service/target/bench-classpath.txt)"
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $(java -version 2>&1 | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)"
-exec java "-Xmx$heap" ${BENCH_JAVA_OPTS:-} -cp "$cp" io.meridian.backup.bench.BackupBenchmark
+# --add-modules jdk.incubator.vector: restores hash parts in vector lanes, as the service does when started with it
+# (BENCH_JAVA_OPTS=-Dmeridian.backup.sha256-lanes=false measures the JDK's SHA-256 instead)
+exec java "-Xmx$heap" --add-modules jdk.incubator.vector ${BENCH_JAVA_OPTS:-} -cp "$cp" io.meridian.backup.bench.BackupBenchmark

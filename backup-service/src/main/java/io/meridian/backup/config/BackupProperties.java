@@ -23,7 +23,9 @@ import io.meridian.common.region.ResidencyZone;
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
  *                          {@code partSize * uploadBuffers}
  * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts); each part is
- *                          checked before it is extracted, and the heap holds about {@code partSize * (downloadParts + 3)}
+ *                          checked before it is extracted, and the heap holds about {@code partSize * (downloadParts + 3)}, or up
+ *                          to {@code partSize * (downloadParts + 8)} when parts are hashed in vector lanes (the JVM started with
+ *                          {@code --add-modules jdk.incubator.vector}; see {@code storage.PartDigests})
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
  * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default

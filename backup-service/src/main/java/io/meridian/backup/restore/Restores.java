@@ -464,6 +464,9 @@ public class Restores {
             replaced = true;
         }
         Files.move(directory, destination, StandardCopyOption.ATOMIC_MOVE);
+        // the renames are durable before the restore is reported: recovery after a crash would otherwise find the staging
+        // directory (and remove it) where the caller was told the restored one is
+        LocalFiles.syncDirectory(destination.getParent());
         if (replaced) {
             LocalFiles.deleteTree(retired);
         }

@@ -28,6 +28,8 @@ public class BackupObjects {
     public BackupObjects(ObjectStore store, ObjectMapper json) {
         this.store = store;
         this.json = json;
+        // chooses (and logs) how restores hash parts, off the startup path: the vector lanes' self-test also compiles them
+        Thread.ofPlatform().daemon().name("part-digests-self-test").start(PartDigests::description);
     }
 
     /** Serialises a manifest (the bytes whose SHA-256 the catalog keeps). */

@@ -1,8 +1,10 @@
 package io.meridian.backup.storage;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -26,6 +28,16 @@ public final class LocalFiles {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             log.warn("Could not remove {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
+     * Makes the entries of {@code dir} durable (fsync of the directory itself): after a rename into it, so that a crash right
+     * after a restore reported success cannot bring back the state before the rename.
+     */
+    public static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
         }
     }
 }

@@ -9,8 +9,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,7 +32,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * and the result says which part failed (the caller discards the sink's output).
  *
  * <p>{@code parallel} parts are in flight at once, read in groups of up to three consecutive parts per ranged GET
- * (24 MB); heap: about {@code (parallel + 3) * partSize} bytes of part buffers.
+ * (24 MB); heap: about {@code (parallel + 3) * partSize} bytes of part buffers. With {@link PartDigests#lanes() vector
+ * lanes} the readers do not hash: the parts wait until a vector's worth (8) is in and are hashed together on the reading
+ * thread (about four times cheaper per byte than one at a time), still before any of their bytes reaches the sink; heap
+ * then about {@code (parallel + 8) * partSize}.
  */
 public final class PartReader {
 
@@ -55,22 +56,40 @@ public final class PartReader {
      */
     public static ObjectVerifier.Result read(ObjectStore store, String region, Manifest manifest, int parallel, OutputStream sink,
             LongConsumer progress, BooleanSupplier cancelled) throws IOException {
+        return read(store, region, manifest, parallel, sink, progress, cancelled, PartDigests.lanes());
+    }
+
+    /**
+     * As {@link #read(ObjectStore, String, Manifest, int, OutputStream, LongConsumer, BooleanSupplier)}, hashing with
+     * {@code lanes} (several parts at once, on this thread, once they are all here) or, when null, each part with the JDK's
+     * SHA-256 on the thread that reads it.
+     */
+    static ObjectVerifier.Result read(ObjectStore store, String region, Manifest manifest, int parallel, OutputStream sink,
+            LongConsumer progress, BooleanSupplier cancelled, PartDigests.@Nullable Engine lanes) throws IOException {
         List<Manifest.Part> parts = manifest.parts();
         int partSize = (int) Math.max(manifest.partSize(), parts.isEmpty() ? 0 : parts.getLast().size());
         // several consecutive parts per ranged GET (up to 3, 24 MB): each request costs the server and the client a little,
         // and with one GET per 8 MB part that added up on two busy cores
         int group = (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
         int window = Math.max(1, (parallel + group - 1) / group);
-        BlockingQueue<byte[]> free = new ArrayBlockingQueue<>((window + 1) * group);
-        for (int i = 0; i < (window + 1) * group; i++) {
+        // with lanes, fetched parts wait here unhashed until a vector's worth is in (or all that can be in flight at once, if
+        // fewer: waiting for more would stall the reads), besides those in flight
+        int batch = lanes == null ? 1 : Math.min(lanes.lanes(), window * group);
+        // only this thread takes and returns buffers
+        Deque<byte[]> free = new ArrayDeque<>();
+        // no more buffers than the object has parts (a small object does not need the whole window)
+        int pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch)));
+        for (int i = 0; i < pool; i++) {
             free.add(new byte[partSize]);
         }
         @Nullable MessageDigest whole = manifest.composite() ? null : Hex.sha256();
         List<String> digests = new ArrayList<>(parts.size());
         Deque<Future<List<Fetched>>> inFlight = new ArrayDeque<>();
+        List<Fetched> pending = new ArrayList<>();
         // set when the read stops early: the parts still in flight stop at their next chunk instead of downloading to the end
         AtomicBoolean abandoned = new AtomicBoolean();
         BooleanSupplier stop = () -> abandoned.get() || cancelled.getAsBoolean();
+        boolean hashWhileReading = lanes == null;
         long bytes = 0;
         // platform threads: a virtual thread reading a TLS socket parks and is woken by the poller for every read that would
         // block, which costs CPU on the two cores the hashing needs; a handful of blocking readers is cheaper
@@ -79,39 +98,50 @@ public final class PartReader {
             int index = 0;
             try {
                 while (index < parts.size()) {
-                    while (next < parts.size() && inFlight.size() < window) {
+                    while (next < parts.size() && inFlight.size() < window && free.size() >= Math.min(group, parts.size() - next)) {
                         int first = next;
                         int count = Math.min(group, parts.size() - first);
                         List<byte[]> buffers = new ArrayList<>(count);
                         for (int i = 0; i < count; i++) {
-                            buffers.add(take(free));
+                            buffers.add(free.remove());
                         }
-                        inFlight.add(fetchers.submit(() -> fetchGroup(store, region, manifest, first, buffers, stop)));
+                        inFlight.add(fetchers.submit(() -> fetchGroup(store, region, manifest, first, buffers, stop, hashWhileReading)));
                         next += count;
                     }
                     if (cancelled.getAsBoolean()) {
                         throw new ObjectVerifier.Cancelled();
                     }
-                    for (Fetched fetched : join(inFlight.removeFirst())) {
-                        Manifest.Part expected = parts.get(index);
-                        if (fetched.problem() != null) {
-                            return new ObjectVerifier.Result(false, fetched.problem(), bytes);
+                    // hand on what is here when a vector's worth of parts waits, or when nothing more can arrive before buffers
+                    // are freed (nothing in flight), or when a part failed (the parts before it are still checked and written)
+                    boolean failed = !pending.isEmpty() && pending.getLast().problem() != null;
+                    if (pending.size() >= batch || inFlight.isEmpty() || failed) {
+                        int take = failed || inFlight.isEmpty() ? pending.size() : pending.size() - pending.size() % batch;
+                        List<Fetched> ready = new ArrayList<>(pending.subList(0, take));
+                        pending.subList(0, take).clear();
+                        hash(ready, lanes);
+                        for (Fetched fetched : ready) {
+                            if (fetched.problem() != null) {
+                                return new ObjectVerifier.Result(false, fetched.problem(), bytes);
+                            }
+                            Manifest.Part expected = parts.get(index);
+                            if (!expected.sha256().equals(fetched.digest())) {
+                                return new ObjectVerifier.Result(false, "part " + expected.number() + " of " + parts.size() + " (bytes " + bytes
+                                        + "-" + (bytes + expected.size() - 1) + ") has SHA-256 " + fetched.digest() + ", the manifest says "
+                                        + expected.sha256(), bytes + fetched.length());
+                            }
+                            if (whole != null) {
+                                whole.update(fetched.buffer(), 0, fetched.length());
+                            }
+                            sink.write(fetched.buffer(), 0, fetched.length());
+                            free.add(fetched.buffer());
+                            digests.add(fetched.digest());
+                            bytes += fetched.length();
+                            index++;
+                            progress.accept(bytes);
                         }
-                        if (!expected.sha256().equals(fetched.digest())) {
-                            return new ObjectVerifier.Result(false, "part " + expected.number() + " of " + parts.size() + " (bytes " + bytes + "-"
-                                    + (bytes + expected.size() - 1) + ") has SHA-256 " + fetched.digest() + ", the manifest says "
-                                    + expected.sha256(), bytes + fetched.length());
-                        }
-                        if (whole != null) {
-                            whole.update(fetched.buffer(), 0, fetched.length());
-                        }
-                        sink.write(fetched.buffer(), 0, fetched.length());
-                        free.add(fetched.buffer());
-                        digests.add(fetched.digest());
-                        bytes += fetched.length();
-                        index++;
-                        progress.accept(bytes);
+                        continue;
                     }
+                    pending.addAll(join(inFlight.removeFirst()));
                 }
             } finally {
                 abandoned.set(true);
@@ -130,11 +160,50 @@ public final class PartReader {
     }
 
     /**
+     * Fills in the digests the readers left out: runs of equally long parts go through {@code lanes} together (a run of one or
+     * two, where most lanes would idle, through {@code MessageDigest}, as does every part when {@code lanes} is null).
+     */
+    private static void hash(List<Fetched> ready, PartDigests.@Nullable Engine lanes) {
+        int i = 0;
+        while (i < ready.size()) {
+            Fetched first = ready.get(i);
+            if (first.digest() != null || first.problem() != null) {
+                i++;
+                continue;
+            }
+            int run = 1;
+            while (lanes != null && run < lanes.lanes() && i + run < ready.size() && ready.get(i + run).digest() == null
+                    && ready.get(i + run).problem() == null && ready.get(i + run).length() == first.length()) {
+                run++;
+            }
+            if (lanes != null && run > 2) {
+                byte[][] messages = new byte[run][];
+                for (int k = 0; k < run; k++) {
+                    messages[k] = ready.get(i + k).buffer();
+                }
+                byte[][] digests = lanes.digest(messages, run, first.length());
+                for (int k = 0; k < run; k++) {
+                    Fetched f = ready.get(i + k);
+                    ready.set(i + k, new Fetched(f.buffer(), f.length(), Hex.hex(digests[k]), null));
+                }
+            } else {
+                for (int k = 0; k < run; k++) {
+                    Fetched f = ready.get(i + k);
+                    MessageDigest digest = Hex.sha256();
+                    digest.update(f.buffer(), 0, f.length());
+                    ready.set(i + k, new Fetched(f.buffer(), f.length(), Hex.hex(digest.digest()), null));
+                }
+            }
+            i += run;
+        }
+    }
+
+    /**
      * Reads parts {@code first .. first + buffers.size() - 1} with one ranged GET, each into its buffer, hashing as it reads.
      * The list ends early at the first part that cannot be read whole (its entry says why).
      */
     private static List<Fetched> fetchGroup(ObjectStore store, String region, Manifest manifest, int first, List<byte[]> buffers,
-            BooleanSupplier stop) throws IOException {
+            BooleanSupplier stop, boolean hash) throws IOException {
         List<Manifest.Part> parts = manifest.parts();
         long offset = (long) first * manifest.partSize();
         long length = 0;
@@ -174,7 +243,7 @@ public final class PartReader {
                 Manifest.Part part = parts.get(first + i);
                 byte[] buffer = buffers.get(i);
                 int size = (int) part.size();
-                MessageDigest digest = Hex.sha256();
+                @Nullable MessageDigest digest = hash ? Hex.sha256() : null;
                 int filled = 0;
                 while (filled < size) {
                     if (stop.getAsBoolean()) {
@@ -184,7 +253,9 @@ public final class PartReader {
                     if (n < 0) {
                         break;
                     }
-                    digest.update(buffer, filled, n);
+                    if (digest != null) {
+                        digest.update(buffer, filled, n);
+                    }
                     filled += n;
                 }
                 if (filled < size) {
@@ -193,7 +264,8 @@ public final class PartReader {
                             + " bytes (truncated or a part is missing)"));
                     return fetched;
                 }
-                fetched.add(new Fetched(buffer, filled, Hex.hex(digest.digest()), null));
+                // without a digest here the reader hashes it (with other parts, in vector lanes) before anything else uses it
+                fetched.add(new Fetched(buffer, filled, digest == null ? null : Hex.hex(digest.digest()), null));
                 position += size;
             }
             if (in.read() >= 0) {
@@ -202,15 +274,6 @@ public final class PartReader {
             }
         }
         return fetched;
-    }
-
-    private static byte[] take(BlockingQueue<byte[]> free) throws InterruptedIOException {
-        try {
-            return free.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while reading parts");
-        }
     }
 
     private static <T> T join(Future<T> future) throws IOException {

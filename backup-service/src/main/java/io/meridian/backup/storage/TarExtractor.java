@@ -1,6 +1,7 @@
 package io.meridian.backup.storage;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -9,8 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.jspecify.annotations.Nullable;
 
@@ -23,10 +30,17 @@ import org.jspecify.annotations.Nullable;
  * absolute, holds {@code ..} or would land outside the directory, no file written twice, and the
  * stream must end with the end-of-archive blocks ({@link #close()} throws otherwise). Modes are
  * kept (permission bits only); owners are not (the caller owns the directory).
+ *
+ * <p>Every file is fsynced as soon as it is complete, on a background thread while the next ones are written (as pgBackRest
+ * syncs each file it restores), and {@link #close()} returns only when all are on disk. PostgreSQL syncs the whole data
+ * directory when it starts on a base backup; done this way that finds nothing left to write, instead of writing back the
+ * whole archive after the last byte arrived (1.5 s for 2 GB here, in series with everything else).
  */
 public final class TarExtractor extends OutputStream {
 
     private static final int BLOCK = 512;
+    /** Files waiting for their fsync before the extraction waits (open descriptors are bounded by this). */
+    private static final int MAX_QUEUED_SYNCS = 64;
 
     private enum State { HEADER, DATA, PADDING, END }
 
@@ -44,6 +58,9 @@ public final class TarExtractor extends OutputStream {
     private long directories;
     private long fileBytes;
     private boolean closed;
+    /** Completed files being fsynced on the syncer thread, oldest first. */
+    private final Deque<Future<?>> syncs = new ArrayDeque<>();
+    private @Nullable ExecutorService syncer;
 
     /** Extracts into {@code root}, which must exist (normally an empty staging directory). */
     public TarExtractor(Path root) throws IOException {
@@ -196,13 +213,61 @@ public final class TarExtractor extends OutputStream {
         Path path = currentPath;
         current = null;
         currentPath = null;
-        if (channel != null) {
-            channel.close();
-        }
         if (path != null) {
             Files.setPosixFilePermissions(path, permissions(currentMode | 0600));
         }
+        if (channel != null) {
+            sync(channel);
+        }
         state = padding > 0 ? State.PADDING : State.HEADER;
+    }
+
+    /** Hands a complete file to the syncer thread (fsync, close); waits for the oldest when many are queued. */
+    private void sync(FileChannel channel) throws IOException {
+        ExecutorService executor = syncer;
+        if (executor == null) {
+            executor = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tar-fsync").factory());
+            syncer = executor;
+        }
+        syncs.add(executor.submit(() -> {
+            try (channel) {
+                channel.force(true);
+            }
+            return null;
+        }));
+        while (syncs.size() > MAX_QUEUED_SYNCS) {
+            await(syncs.removeFirst());
+        }
+    }
+
+    private static void await(Future<?> sync) throws IOException {
+        try {
+            sync.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("fsync of an extracted file failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while syncing extracted files");
+        }
+    }
+
+    /** Waits until every complete file is on disk, then stops the syncer thread. */
+    private void awaitSyncs() throws IOException {
+        try {
+            while (!syncs.isEmpty()) {
+                await(syncs.removeFirst());
+            }
+        } finally {
+            stopSyncer();
+        }
+    }
+
+    private void stopSyncer() {
+        ExecutorService executor = syncer;
+        syncer = null;
+        if (executor != null) {
+            executor.shutdown();
+        }
     }
 
     /** The entry's place under the root; a name that is absolute, holds {@code ..} or leaves the root is refused. */
@@ -287,6 +352,7 @@ public final class TarExtractor extends OutputStream {
         if (channel != null) {
             channel.close();
         }
+        awaitSyncs();
         if (state != State.END) {
             throw new IOException("the tar archive ends " + switch (state) {
                 case DATA -> "inside " + root.relativize(currentPath == null ? root : currentPath) + " (" + remaining + " bytes missing)";
@@ -307,5 +373,8 @@ public final class TarExtractor extends OutputStream {
                 // the staging directory it belongs to is removed whole by the caller
             }
         }
+        // the queued syncs still close their files; their outcome no longer matters
+        syncs.clear();
+        stopSyncer();
     }
 }

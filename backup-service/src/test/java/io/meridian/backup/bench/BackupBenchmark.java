@@ -447,6 +447,8 @@ public final class BackupBenchmark {
         }
         long t5 = System.nanoTime();
         java.nio.file.Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        io.meridian.backup.storage.LocalFiles.syncDirectory(dir.getParent());
+        notes.add("parts hashed with: " + io.meridian.backup.storage.PartDigests.description());
         notes.add(String.format("physical restore phases: parts read, checked and extracted %.2f s (%d files, %d bytes); chmod/chown %.2f s; "
                 + "start + recovery until writable %.2f s; databases%s %.2f s; clean stop %.2f s", (t1 - t0) / 1e9, extracted.files(),
                 extracted.fileBytes(), (t2 - t1) / 1e9, (t3 - t2) / 1e9, readTables ? " and every table read" : " listed", (t4 - t3) / 1e9,
@@ -640,7 +642,7 @@ public final class BackupBenchmark {
      * CPU seconds so far: this JVM, its reaped children (pg_dump, pg_basebackup, tar, pg_ctl: counted when they exit), the
      * s3proxy child (live), the source cluster (postmaster with its exited and live backends) and the whole machine.
      */
-    private record Cpu(double jvm, double children, double s3, double postgres, double machine) {
+    private record Cpu(double jvm, double jvmSystem, double children, double s3, double s3System, double postgres, double machine) {
     }
 
     private static final double HZ = 100.0;
@@ -671,7 +673,7 @@ public final class BackupBenchmark {
         } catch (IOException e) {
             // no /proc/stat
         }
-        return new Cpu((self[0] + self[1]) / HZ, (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, pg / HZ, machine / HZ);
+        return new Cpu((self[0] + self[1]) / HZ, self[1] / HZ, (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, s3[1] / HZ, pg / HZ, machine / HZ);
     }
 
     /** utime, stime, cutime, cstime, ppid of /proc/PID/stat (zeros when it is gone). */
@@ -691,8 +693,10 @@ public final class BackupBenchmark {
         double s3 = b.s3() - a.s3();
         double pg = b.postgres() - a.postgres();
         double machine = b.machine() - a.machine();
-        String line = String.format("cpu %s: jvm %.1f s, tools %.1f s, s3proxy %.1f s, source postgres %.1f s; machine %.1f s, of which other %.1f s",
-                name, jvm, children, s3, pg, machine, machine - jvm - children - s3 - pg);
+        // the kernel's share (system time: socket reads, page-cache writes) of the JVM's and s3proxy's CPU, in parentheses
+        String line = String.format("cpu %s: jvm %.1f s (sys %.1f), tools %.1f s, s3proxy %.1f s (sys %.1f), source postgres %.1f s; machine %.1f s,"
+                + " of which other %.1f s", name, jvm, b.jvmSystem() - a.jvmSystem(), children, s3, b.s3System() - a.s3System(), pg, machine,
+                machine - jvm - children - s3 - pg);
         System.out.println("  " + line);
         notes.add(line);
     }

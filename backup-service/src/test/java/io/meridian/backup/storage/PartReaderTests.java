@@ -1,0 +1,133 @@
+package io.meridian.backup.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.util.unit.DataSize;
+
+import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.RegionSettings;
+import io.meridian.backup.topology.RegionTopology;
+import io.meridian.common.region.ResidencyZone;
+
+/**
+ * The checked, parallel part reads of a physical restore, with the parts hashed in vector lanes ({@code lanes}) and with the
+ * JDK's SHA-256 on the reading threads ({@code jdk}, the fallback): the sink gets exactly the object, in order, and only
+ * parts that matched the manifest; a damaged part stops the read at that part.
+ */
+class PartReaderTests {
+
+    private static final int PART = 64 * 1024;
+
+    /** An object held in memory, served through ranged reads as the S3 client would. */
+    private static final class MemoryStore extends ObjectStore {
+
+        private byte[] object;
+
+        MemoryStore(byte[] object) {
+            super(properties(), new RegionTopology(properties()));
+            this.object = object;
+        }
+
+        private static BackupProperties properties() {
+            RegionSettings region = new RegionSettings(ResidencyZone.US, 0, 0, "127.0.0.1", 5432, "postgres", "bucket", null, null, null);
+            return new BackupProperties(Map.of("us-east-1", region), new BackupProperties.S3(URI.create("https://127.0.0.1:1"), "us-east-1", true, "a",
+                    "b", BackupProperties.TransitChecksum.MD5), DataSize.ofMegabytes(8), 3, 6, Path.of("/tmp"), null, null, 2,
+                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null);
+        }
+
+        @Override
+        public String bucket(String region) {
+            return "bucket";
+        }
+
+        @Override
+        public Optional<RangeRead> openRange(String region, String key, long first, long last) {
+            int end = (int) Math.min(object.length, last + 1);
+            byte[] range = Arrays.copyOfRange(object, (int) first, Math.max((int) first, end));
+            return Optional.of(new RangeRead(new ByteArrayInputStream(range), object.length, range.length));
+        }
+    }
+
+    private static Manifest manifest(byte[] object) {
+        List<Manifest.Part> parts = new ArrayList<>();
+        for (int offset = 0, n = 1; offset < object.length; offset += PART, n++) {
+            int size = Math.min(PART, object.length - offset);
+            parts.add(new Manifest.Part(n, size, Hex.sha256(Arrays.copyOfRange(object, offset, offset + size))));
+        }
+        return new Manifest(Checksums.COMPOSITE_FORMAT, UUID.randomUUID(), "PHYSICAL", "us-east-1", "db", "US", Instant.now(), "key", object.length,
+                Checksums.compositeOf(parts), PART, parts, null, null, Map.of(), List.of(), null, Checksums.COMPOSITE);
+    }
+
+    private static PartDigests.@Nullable Engine engine(String name) {
+        return name.equals("lanes") ? new Sha256Lanes() : null;
+    }
+
+    private static byte[] object(int length) {
+        byte[] object = new byte[length];
+        new Random(length).nextBytes(object);
+        return object;
+    }
+
+    private static ObjectVerifier.Result read(byte[] stored, Manifest manifest, ByteArrayOutputStream sink, String engine) throws Exception {
+        return PartReader.read(new MemoryStore(stored), "us-east-1", manifest, 6, sink, n -> { }, () -> false, engine(engine));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void readsTheWholeObjectInOrder(String engine) throws Exception {
+        // 37 parts, the last one short: batches of 8 equal parts, a remainder, and a part of another length
+        for (int length : new int[] {37 * PART - 1000, 8 * PART, PART + 1, 1, 0}) {
+            byte[] object = object(length);
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            ObjectVerifier.Result result = read(object, manifest(object), sink, engine);
+            assertThat(result.ok()).as("%d bytes: %s", length, result.detail()).isTrue();
+            assertThat(sink.toByteArray()).isEqualTo(object);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void aDamagedPartStopsTheReadBeforeAnyOfItsBytesReachTheSink(String engine) throws Exception {
+        byte[] object = object(30 * PART + 77);
+        Manifest manifest = manifest(object);
+        for (int damaged : new int[] {0, 9, 17, 29, 30}) {
+            byte[] stored = object.clone();
+            stored[damaged * PART + 3] ^= 0x40;
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            ObjectVerifier.Result result = read(stored, manifest, sink, engine);
+            assertThat(result.ok()).isFalse();
+            assertThat(result.detail()).contains("part " + (damaged + 1) + " of 31");
+            assertThat(sink.toByteArray()).as("only the parts before the damaged one").isEqualTo(Arrays.copyOf(object, damaged * PART));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void aTruncatedObjectIsReported(String engine) throws Exception {
+        byte[] object = object(20 * PART);
+        UnaryOperator<byte[]> truncate = o -> Arrays.copyOf(o, 13 * PART + 5);
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        ObjectVerifier.Result result = read(truncate.apply(object), manifest(object), sink, engine);
+        assertThat(result.ok()).isFalse();
+        assertThat(result.detail()).contains("object has " + (13 * PART + 5) + " bytes, the manifest says " + (20 * PART));
+        assertThat(sink.size()).isZero();
+    }
+}
