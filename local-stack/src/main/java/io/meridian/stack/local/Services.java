@@ -101,6 +101,12 @@ public enum Services {
             }
         }
         command.addAll(cacheOptions);
+        if (this == BACKUP) {
+            // restores hash parts in vector lanes (PartDigests), about four times cheaper per byte; without the module they
+            // fall back to the JDK's SHA-256
+            command.add("--add-modules");
+            command.add("jdk.incubator.vector");
+        }
         command.add("-jar");
         command.add(jar.toString());
         command.add("--server.port=" + port);

@@ -30,6 +30,16 @@ class ServicesTests {
     }
 
     @Test
+    void backupServiceGetsTheVectorModuleForItsRestoresAndNoOtherServiceDoes() {
+        List<String> backup = Services.BACKUP.command(JAVA, Path.of("/repo/backup-service/target/backup-service-0.1.0-SNAPSHOT.jar"), KEY,
+                Path.of("/data/logs/backup-service.log"), "jdbc:postgresql://127.0.0.1:15432/meridian", "127.0.0.1:19092", List.of());
+        assertThat(backup).containsSubsequence("--add-modules", "jdk.incubator.vector", "-jar");
+        List<String> region = Services.REGION.command(JAVA, Path.of("/repo/region-service/target/region-service-0.1.0-SNAPSHOT.jar"), KEY,
+                Path.of("/data/logs/region-service.log"), "jdbc:postgresql://127.0.0.1:15432/meridian", "127.0.0.1:19092", List.of());
+        assertThat(region).doesNotContain("--add-modules");
+    }
+
+    @Test
     void theGatewayKnowsEveryService() {
         List<String> command = Services.GATEWAY.command(JAVA, Path.of("/repo/gateway/target/gateway-0.1.0-SNAPSHOT.jar"), KEY,
                 Path.of("/data/logs/gateway.log"), "jdbc:postgresql://127.0.0.1:15432/meridian", "127.0.0.1:19092",
