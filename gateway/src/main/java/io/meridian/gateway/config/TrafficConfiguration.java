@@ -75,7 +75,7 @@ class TrafficConfiguration {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) properties.connectTimeout().toMillis());
         if (!properties.dnsServers().isEmpty()) {
             // Reactor Netty resolves asynchronously already; it is only told which servers to ask, as the Netty path is
-            client = client.resolver(UpstreamDns.resolvers(properties.dnsServers().stream().map(TrafficProperties::dnsServer).toList(),
+            client = client.resolver(UpstreamDns.resolvers(properties.dnsServerAddresses(),
                     HttpResources.get().onClient(true), (int) properties.connectTimeout().toMillis()));
         }
         client = client

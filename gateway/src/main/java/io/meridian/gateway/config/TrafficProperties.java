@@ -45,8 +45,8 @@ import io.meridian.common.region.ResidencyZone;
  * @param fastPath           serve live traffic with plain Netty handlers in the server pipeline and pooled Netty upstream
  *                           channels on the same event loop ({@code LiveConnection}); false: the Reactor Netty decorator
  *                           ({@code LiveTraffic}) serves it all
- * @param dnsServers         DNS servers ({@code 10.0.0.2} or {@code 10.0.0.2:5353}) that resolve upstream host names on the
- *                           Netty path, without blocking an event loop and within each answer's TTL; empty: the system's
+ * @param dnsServers         DNS servers ({@code 10.0.0.2} or {@code 10.0.0.2:5353}) that resolve upstream host names on both
+ *                           paths, without blocking an event loop and within each answer's TTL; empty: the system's
  *                           ({@code /etc/resolv.conf}); {@code /etc/hosts} is read first either way; IP literals are never looked up
  * @param replayBufferSize   request bodies up to this size are kept while they stream upstream, so that a retry in the next
  *                           region can send them again; a larger body is streamed without a copy and is not retried once sent
@@ -78,6 +78,11 @@ public record TrafficProperties(@Nullable List<Route> routes, @Nullable String d
                 throw new IllegalArgumentException("meridian.gateway.traffic.upstreams." + region + " must be an absolute http(s) URL");
             }
         });
+    }
+
+    /** {@code dns-servers} as addresses (checked at start-up already). */
+    public List<java.net.InetSocketAddress> dnsServerAddresses() {
+        return dnsServers.stream().map(TrafficProperties::dnsServer).toList();
     }
 
     /** A {@code dns-servers} entry as an address: an IP literal ({@code [v6]} with a port), port 53 unless given. */

@@ -20,7 +20,7 @@ public final class FastPath implements AutoCloseable {
     public FastPath(LiveTraffic live, TrafficProperties properties) {
         this.live = live;
         this.pools = new UpstreamPools(properties.connectTimeout(), properties.maxConnections(),
-                properties.dnsServers().stream().map(TrafficProperties::dnsServer).toList());
+                properties.dnsServerAddresses());
         this.maxBody = properties.maxBodySize().toBytes();
         this.replayLimit = Math.min(maxBody, properties.replayBufferSize().toBytes());
         this.responseTimeoutNanos = properties.responseTimeout().toNanos();
