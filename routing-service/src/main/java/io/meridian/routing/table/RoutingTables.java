@@ -103,6 +103,9 @@ public class RoutingTables {
     /** Marks the inputs complete (start-up read done) and compiles every table. */
     public synchronized void start() {
         started = true;
+        // policies committed while the start-up read ran were skipped by onInputsChanged (not started) and may be missing
+        // from the snapshot read at its beginning: read them again now that every later change recompiles by itself
+        policies.refresh();
         recompile(InputsChanged.now("start-up"));
         ready = true;
         generation.incrementAndGet();
