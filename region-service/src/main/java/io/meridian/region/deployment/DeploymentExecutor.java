@@ -307,14 +307,14 @@ public class DeploymentExecutor implements SmartLifecycle {
         Instant now = clock.instant();
         JsonNode fixed = manifests;
         Integer revision = tx.execute(status -> {
-            int next = repository.nextRevision(claim.service(), claim.region());
+            // the revision row first: it numbers itself (one statement), and the transition below names the number
+            int next = repository.insertRevision(claim.service(), claim.region(), claim.version(), claim.deploymentId(),
+                    claim.sourceRevision(), checksum, fixed, values, now);
             String message = "applying revision " + next + " (" + fixed.size() + " objects)"
                     + (claim.sourceRevision() != null ? ", the objects of revision " + claim.sourceRevision() : "");
             if (!repository.transition(claim, RegionState.APPLYING, "Applying", message, 0, next, fixed, null, null, null, now, false, now)) {
                 throw new LeaseLost(claim);
             }
-            repository.insertRevision(claim.service(), claim.region(), next, claim.version(), claim.deploymentId(), claim.sourceRevision(),
-                    checksum, fixed, values, now);
             return next;
         });
         return claim.at(RegionState.APPLYING, revision, fixed, null, 0);
@@ -375,7 +375,8 @@ public class DeploymentExecutor implements SmartLifecycle {
         // Objects earlier revisions rendered: those this one no longer renders are deleted (an HPA switched off, a
         // renamed ConfigMap); those it renders again are read before they are written.
         Set<ObjectRef> earlier = new java.util.LinkedHashSet<>();
-        if (claim.revision() != null) {
+        // revision 1 has no earlier revision to ask about
+        if (claim.revision() != null && claim.revision() > 1) {
             repository.earlierManifests(claim.service(), claim.region(), claim.revision())
                     .forEach(list -> list.forEach(manifest -> earlier.add(ObjectRef.of(manifest))));
         }
@@ -407,7 +408,7 @@ public class DeploymentExecutor implements SmartLifecycle {
                 applied.addObject().put("object", ref.toString()).put("action", ManifestDiff.Action.DELETE.name());
             }
         }
-        renewOrStop(claim);
+        // No renewal here: the transition that records this result is fenced by the lease token itself.
         return applied;
     }
 

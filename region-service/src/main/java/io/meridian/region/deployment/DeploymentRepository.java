@@ -243,22 +243,23 @@ class DeploymentRepository {
 
     // ---- revisions ----------------------------------------------------------------------------
 
-    int nextRevision(String service, RegionId region) {
-        return jdbc.sql("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE service = :service AND region = :region")
-                .param("service", service).param("region", region.value()).query(Integer.class).single();
-    }
-
-    void insertRevision(String service, RegionId region, int revision, String version, UUID deploymentId, @Nullable Integer source,
-            String checksum, JsonNode manifests, @Nullable JsonNode values, Instant now) {
-        jdbc.sql("""
+    /**
+     * Records the next revision of {@code service} in {@code region} (one more than the newest, 1 for the first) and returns
+     * its number. Two runs of one service in one region are never active together (unique index), so the number is free.
+     */
+    int insertRevision(String service, RegionId region, String version, UUID deploymentId, @Nullable Integer source, String checksum,
+            JsonNode manifests, @Nullable JsonNode values, Instant now) {
+        return jdbc.sql("""
                 INSERT INTO revisions (service, region, revision, version, deployment_id, status, source_revision, checksum, manifests,
                     merged_values, created_at, updated_at)
-                VALUES (:service, :region, :revision, :version, :deployment, 'PENDING', :source, :checksum, CAST(:manifests AS jsonb),
-                    CAST(:values AS jsonb), :now, :now)
-                """).param("service", service).param("region", region.value()).param("revision", revision).param("version", version)
+                SELECT :service, :region, COALESCE(MAX(revision), 0) + 1, :version, :deployment, 'PENDING', :source, :checksum,
+                    CAST(:manifests AS jsonb), CAST(:values AS jsonb), :now, :now
+                FROM revisions WHERE service = :service AND region = :region
+                RETURNING revision
+                """).param("service", service).param("region", region.value()).param("version", version)
                 .param("deployment", deploymentId).param("source", source).param("checksum", checksum)
                 .param("manifests", json.writeValueAsString(manifests)).param("values", values == null ? null : json.writeValueAsString(values))
-                .param("now", Timestamp.from(now)).update();
+                .param("now", Timestamp.from(now)).query(Integer.class).single();
     }
 
     void setRevisionStatus(String service, RegionId region, int revision, RevisionStatus status, Instant now) {
