@@ -4,6 +4,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -65,6 +66,27 @@ class ConfigRepository {
                 .param("layers", List.of(LayerKey.defaults().id(), LayerKey.service(service).id(), LayerKey.region(region).id(),
                         LayerKey.override(service, region).id()))
                 .query(this::mapLayer).list();
+    }
+
+    /** What rendering {@code service} for {@code region} reads: its stored template (if any) and its layers. */
+    record RenderInputs(Optional<StoredTemplate> template, List<StoredLayer> layers) {
+    }
+
+    /** {@link #template} and {@link #layersFor} in one round trip (every region run of a deployment renders once). */
+    RenderInputs renderInputs(String service, RegionId region) {
+        List<StoredTemplate> templates = new ArrayList<>(1);
+        List<StoredLayer> layers = new ArrayList<>(4);
+        jdbc.sql("""
+                SELECT 'TEMPLATE' AS scope, service, CAST(NULL AS text) AS region, body, version, updated_at, updated_by
+                FROM config_templates WHERE service = :service
+                UNION ALL
+                SELECT scope, service, region, body, version, updated_at, updated_by FROM config_values WHERE layer IN (:layers)
+                """).param("service", service)
+                .param("layers", List.of(LayerKey.defaults().id(), LayerKey.service(service).id(), LayerKey.region(region).id(),
+                        LayerKey.override(service, region).id()))
+                .query((rs, row) -> "TEMPLATE".equals(rs.getString("scope")) ? templates.add(mapTemplate(rs, row)) : layers.add(mapLayer(rs, row)))
+                .list();
+        return new RenderInputs(templates.stream().findFirst(), layers);
     }
 
     /** Every layer, optionally only those of {@code service} and/or {@code region}. */

@@ -154,7 +154,11 @@ public class ConfigService {
 
     /** The values of {@code service} in {@code region}: defaults &lt; service &lt; region &lt; override. */
     public Values.Merged merged(String service, RegionId region) {
-        List<StoredLayer> layers = new ArrayList<>(repository.layersFor(ServiceName.require("service", service), region));
+        return merge(repository.layersFor(ServiceName.require("service", service), region));
+    }
+
+    private static Values.Merged merge(List<StoredLayer> stored) {
+        List<StoredLayer> layers = new ArrayList<>(stored);
         layers.sort(Comparator.comparing(layer -> layer.key().scope()));
         return Values.merge(layers.stream().map(layer -> new Values.Layer(layer.key().id(), layer.values())).toList());
     }
@@ -169,7 +173,9 @@ public class ConfigService {
     public Rendered renderRegistered(String service, RegionId region, String version, String namespace) {
         ServiceName.require("service", service);
         Renderer.requireVersion(version);
-        return Renderer.render(effectiveTemplate(service), merged(service, region), new Renderer.Release(service, region, version, namespace));
+        ConfigRepository.RenderInputs inputs = repository.renderInputs(service, region);
+        return Renderer.render(inputs.template().map(StoredTemplate::template).orElse(standard), merge(inputs.layers()),
+                new Renderer.Release(service, region, version, namespace));
     }
 
     private void requireRegion(LayerKey key) {

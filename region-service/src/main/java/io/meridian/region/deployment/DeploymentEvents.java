@@ -70,11 +70,33 @@ class DeploymentEvents implements SmartLifecycle {
      * the changed one for a region's change) as event {@code version}, in the current transaction.
      */
     void publish(String type, Deployment deployment, @Nullable RegionId changed, long version) {
-        DeploymentChanged data = new DeploymentChanged(deployment.id(), deployment.kind().name(), deployment.service(), deployment.version(),
+        write(type, deployment.id().toString(), version, changed(deployment, changed));
+    }
+
+    /**
+     * As {@link #publish}, at the deployment's next version, taken in the same statement that writes the event (one
+     * round trip fewer for every region's step; the version is taken under the deployment's row lock, as always).
+     */
+    void publishAtNextVersion(String type, Deployment deployment, RegionId changed, Instant now) {
+        int written = jdbc.sql("""
+                WITH next AS (UPDATE deployments SET entity_version = entity_version + 1, updated_at = :now WHERE id = :id
+                              RETURNING entity_version)
+                INSERT INTO deployment_outbox (topic, event_key, type, version, hlc, payload, created_at)
+                SELECT :topic, :key, :type, next.entity_version, :hlc, CAST(:payload AS jsonb), :at FROM next
+                """).param("now", Timestamp.from(now)).param("id", deployment.id()).param("topic", Topics.ROLLOUT_EVENTS)
+                .param("key", deployment.id().toString()).param("type", MeridianEvents.requireType(type)).param("hlc", clock.now().packed())
+                .param("payload", json.writeValueAsString(changed(deployment, changed))).param("at", Timestamp.from(Instant.now())).update();
+        if (written != 1) {
+            throw new IllegalStateException("deployment " + deployment.id() + " is gone");
+        }
+        wakeAfterCommit();
+    }
+
+    private static DeploymentChanged changed(Deployment deployment, @Nullable RegionId changed) {
+        return new DeploymentChanged(deployment.id(), deployment.kind().name(), deployment.service(), deployment.version(),
                 deployment.state().name(), deployment.regions().stream().map(run -> new DeploymentChanged.RegionOutcome(run.region(),
                         run.state().name(), run.reason(), run.message(), run.revision(), run.attempts())).toList(),
                 deployment.requestedBy(), deployment.reason(), changed, deployment.updatedAt());
-        write(type, deployment.id().toString(), version, data);
     }
 
     /** Writes a drift finding (key {@code <service>/<region>}, version = the finding's id), in the current transaction. */
@@ -89,6 +111,11 @@ class DeploymentEvents implements SmartLifecycle {
                 """).param("topic", Topics.ROLLOUT_EVENTS).param("key", key).param("type", MeridianEvents.requireType(type))
                 .param("version", version).param("hlc", clock.now().packed()).param("payload", json.writeValueAsString(data))
                 .param("at", Timestamp.from(Instant.now())).update();
+        wakeAfterCommit();
+    }
+
+    /** Wakes the publisher once the current transaction committed (at once outside one). */
+    private void wakeAfterCommit() {
         if (TransactionSynchronizationManager.isSynchronizationActive()) {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override

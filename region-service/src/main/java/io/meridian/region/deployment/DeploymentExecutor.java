@@ -510,15 +510,18 @@ public class DeploymentExecutor implements SmartLifecycle {
     /** Publishes a region's change: the deployment's header with that region only (a deployment may have hundreds). */
     private void regionEvent(Claim claim, RegionState state, String reason, @Nullable String message, @Nullable Integer revision,
             int attempts, Instant now, @Nullable Deployment header) {
-        long version = header != null ? header.entityVersion() : repository.nextVersion(claim.deploymentId(), now);
         // Before the region finished the deployment cannot have: it is RUNNING, and the claim knows the rest.
         Deployment h = header != null ? header : new Deployment(claim.deploymentId(), claim.kind(), claim.service(), claim.version(),
                 claim.namespace(), DeploymentState.RUNNING, claim.requestedBy(), claim.reason(), 0, claim.createdAt(), now, null, List.of());
         RegionRun run = new RegionRun(claim.region(), state, reason, message, attempts, revision, claim.sourceRevision(), null, null, now,
                 state.active() ? null : now);
-        events.publish(EventTypes.DEPLOYMENT_REGION_CHANGED, new Deployment(h.id(), h.kind(), h.service(), h.version(), h.namespace(),
-                h.state(), h.requestedBy(), h.reason(), h.entityVersion(), h.createdAt(), h.updatedAt(), h.finishedAt(), List.of(run)),
-                claim.region(), version);
+        Deployment changed = new Deployment(h.id(), h.kind(), h.service(), h.version(), h.namespace(), h.state(), h.requestedBy(), h.reason(),
+                h.entityVersion(), h.createdAt(), h.updatedAt(), h.finishedAt(), List.of(run));
+        if (header != null) {
+            events.publish(EventTypes.DEPLOYMENT_REGION_CHANGED, changed, claim.region(), header.entityVersion());
+        } else {
+            events.publishAtNextVersion(EventTypes.DEPLOYMENT_REGION_CHANGED, changed, claim.region(), now);
+        }
     }
 
     /** Once every region finished: the whole deployment. */
