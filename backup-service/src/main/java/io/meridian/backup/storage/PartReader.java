@@ -40,9 +40,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * is in and hashes them together (about four times cheaper per byte than one at a time); without lanes each reader hashes
  * its own parts with the JDK's SHA-256 as it reads them.
  *
- * <p>{@code parallel} parts are in flight at once (groups of up to three per GET); heap: about {@code (parallel + 3 + 3)
- * * partSize} bytes of part buffers, {@code (parallel + 8 + 3) * partSize} with lanes (the parts in flight, the parts
- * waiting to be hashed or written, and one group's worth so that a new GET can start while the sink writes).
+ * <p>{@code parallel} parts are in flight at once (groups of up to three per GET); heap: about {@code (parallel + 3)
+ * * partSize} bytes of part buffers, {@code (parallel + 8) * partSize} with lanes (the parts in flight and the parts
+ * waiting to be hashed or written).
  */
 public final class PartReader {
 
@@ -181,9 +181,10 @@ public final class PartReader {
             // with lanes, fetched parts wait unhashed until a vector's worth is in (or all that can be in flight at once, if
             // fewer: waiting for more would stall the reads)
             this.batch = lanes == null ? 1 : Math.min(lanes.lanes(), window * group);
-            // in flight + waiting for the hash + one group's worth, so that the next GET starts while the sink writes; no more
-            // buffers than the object has parts (a small object does not need the whole window)
-            this.pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch) + group));
+            // in flight + waiting for the hash (the sink's parts come out of that share: more buffers meant more garbage
+            // collection under a 256 MB heap, which cost more than the GETs that wait for the sink); no more buffers than the
+            // object has parts (a small object does not need the whole window)
+            this.pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch)));
         }
 
         void run() {
