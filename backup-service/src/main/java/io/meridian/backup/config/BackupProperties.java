@@ -21,11 +21,13 @@ import io.meridian.common.region.ResidencyZone;
  * @param s3                how to reach the S3 API
  * @param partSize          size of each multipart-upload part (and of each checksummed part of a manifest), at least 5 MB
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
- *                          {@code partSize * uploadBuffers}
- * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts); each part is
- *                          checked before it is extracted, and the heap holds about {@code partSize * (downloadParts + 3)}, or up
- *                          to {@code partSize * (downloadParts + 8)} when parts are hashed in vector lanes (the JVM started with
- *                          {@code --add-modules jdk.incubator.vector}; see {@code storage.PartDigests})
+ *                          {@code partSize * uploadBuffers}, plus up to 8 uploaded parts waiting to be hashed together when parts
+ *                          are hashed in vector lanes
+ * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts, so 9 is three
+ *                          GETs); each part is checked before it is extracted, and the heap holds about
+ *                          {@code partSize * (downloadParts + 3)}, or {@code partSize * (downloadParts + 8)} when parts are hashed
+ *                          in vector lanes (the JVM started with {@code --add-modules jdk.incubator.vector}; see
+ *                          {@code storage.PartDigests}): 136 MB with the defaults
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
  * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default
@@ -50,7 +52,7 @@ public record BackupProperties(
         @DefaultValue S3 s3,
         @DefaultValue("8MB") DataSize partSize,
         @DefaultValue("3") int uploadBuffers,
-        @DefaultValue("6") int downloadParts,
+        @DefaultValue("9") int downloadParts,
         @DefaultValue("${java.io.tmpdir}/meridian-backup") Path workDir,
         @Nullable Path pgBin,
         @Nullable Integer dumpCompression,

@@ -9,13 +9,16 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,14 +34,20 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * An {@link OutputStream} that is an S3 multipart upload: bytes fill a part buffer; a full buffer is
- * hashed (SHA-256) and uploaded on its own thread while the next one fills, so the producer (pg_dump,
+ * uploaded on its own thread while the next one fills, so the producer (pg_dump,
  * pg_basebackup) never waits for the network unless every buffer is in flight. Nothing touches the
- * disk and the heap holds at most {@code buffers} parts. Each part travels with a transit checksum
- * ({@code Content-MD5} by default, or its SHA-256 in {@code x-amz-checksum-sha256}), so the server
- * rejects a part damaged on the way. Each
- * byte is hashed once, on its part's upload thread; the object's checksum is the composite of the
+ * disk and the heap holds at most {@code buffers} parts (plus a vector's worth, see below). Each part travels with a
+ * transit checksum ({@code Content-MD5} by default, or its SHA-256 in {@code x-amz-checksum-sha256}), so the server
+ * rejects a part damaged on the way. Each byte is hashed with SHA-256 once; the object's checksum is the composite of the
  * part digests ({@link Checksums}), as S3 computes it for multipart uploads. Call {@link #complete()} at the end, or
  * {@link #abort()} on failure (no half object is ever visible: S3 shows it only once completed).
+ *
+ * <p>The SHA-256 of a part is only needed for the manifest (unless it is the transit checksum), so with
+ * {@link PartDigests#lanes() vector lanes} a part is uploaded at once and its buffer kept until a vector's worth of
+ * uploaded parts (8) is in; those are hashed together, about four times cheaper per byte than one at a time, and their
+ * buffers reused. That takes CPU away from the producer's cores (pg_dump compresses on one of them), at the cost of up
+ * to 8 more part buffers on the heap (allocated only when an object has that many parts). Without lanes, or with the
+ * SHA-256 transit checksum, each part is hashed with the JDK's SHA-256 on its upload thread before it is sent.
  */
 public final class MultipartUpload extends OutputStream {
 
@@ -51,35 +60,56 @@ public final class MultipartUpload extends OutputStream {
     private final TransitChecksum transitChecksum;
     private final String uploadId;
     private final BlockingQueue<byte[]> free;
+    /** Buffers that may still be allocated (lazily: a small object needs one). */
+    private int unallocated;
     private final ExecutorService uploader = Executors.newVirtualThreadPerTaskExecutor();
     private final List<Future<PartDone>> parts = new ArrayList<>();
+    /** Hashes uploaded parts several at a time, or null when each part is hashed before its upload. */
+    private final PartDigests.@Nullable Engine lanes;
+    /** Uploaded parts waiting for their SHA-256 in lanes (their buffers are not reused before). */
+    private final List<Uploaded> unhashed = new ArrayList<>();
+    /** SHA-256 of each part hashed in lanes, by part number. */
+    private final Map<Integer, String> laneDigests = new ConcurrentHashMap<>();
     private byte[] buffer;
     private int position;
     private int partNumber;
     private long total;
     private boolean finished;
 
-    private record PartDone(Manifest.Part part, CompletedPart completed) {
+    /** An uploaded part; {@code sha256} is null when it is hashed in lanes. */
+    private record PartDone(int number, int size, @Nullable String sha256, CompletedPart completed) {
+    }
+
+    /** An uploaded part whose buffer waits for the lanes. */
+    private record Uploaded(int number, byte[] data, int length) {
     }
 
     private MultipartUpload(S3Client s3, String bucket, String key, int partSize, int buffers, TransitChecksum transitChecksum,
-            String uploadId) {
+            String uploadId, PartDigests.@Nullable Engine lanes) {
         this.s3 = s3;
         this.bucket = bucket;
         this.key = key;
         this.partSize = partSize;
         this.transitChecksum = transitChecksum;
         this.uploadId = uploadId;
-        this.free = new ArrayBlockingQueue<>(buffers);
-        for (int i = 1; i < buffers; i++) {
-            free.add(new byte[partSize]);
-        }
+        this.lanes = transitChecksum == TransitChecksum.SHA256 ? null : lanes;
+        // with lanes, up to lanes - 1 uploaded parts wait for their hash besides the buffers that cycle
+        int total = buffers + (this.lanes == null ? 0 : this.lanes.lanes());
+        this.free = new ArrayBlockingQueue<>(total);
+        this.unallocated = total - 1;
         this.buffer = new byte[partSize];
     }
 
     /** Starts a multipart upload of {@code key} in {@code bucket}. */
     static MultipartUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse,
             TransitChecksum transitChecksum) {
+        return start(s3, bucket, key, partSize, buffers, sse, transitChecksum, PartDigests.lanes());
+    }
+
+    /** As {@link #start(S3Client, String, String, int, int, boolean, TransitChecksum)}, hashing with {@code lanes} (or, when
+     *  null, each part with the JDK's SHA-256 before it is sent). */
+    static MultipartUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse,
+            TransitChecksum transitChecksum, PartDigests.@Nullable Engine lanes) {
         CreateMultipartUploadRequest.Builder request = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                 .contentType("application/octet-stream");
         if (sse) {
@@ -89,7 +119,7 @@ public final class MultipartUpload extends OutputStream {
             request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
         }
         String id = s3.createMultipartUpload(request.build()).uploadId();
-        return new MultipartUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, id);
+        return new MultipartUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, id, lanes);
     }
 
     @Override
@@ -139,12 +169,19 @@ public final class MultipartUpload extends OutputStream {
         int length = position;
         int number = ++partNumber;
         total += length;
+        boolean laterInLanes = lanes != null;
         parts.add(uploader.submit(() -> {
+            boolean keep = false;
             try {
-                MessageDigest partDigest = Hex.sha256();
-                partDigest.update(data, 0, length);
-                byte[] digest = partDigest.digest();
-                String base64 = Base64.getEncoder().encodeToString(digest);
+                String sha256 = null;
+                String base64 = null;
+                if (!laterInLanes) {
+                    MessageDigest partDigest = Hex.sha256();
+                    partDigest.update(data, 0, length);
+                    byte[] digest = partDigest.digest();
+                    sha256 = Hex.hex(digest);
+                    base64 = Base64.getEncoder().encodeToString(digest);
+                }
                 UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
                         .uploadId(uploadId).partNumber(number).contentLength((long) length);
                 switch (transitChecksum) {
@@ -162,19 +199,89 @@ public final class MultipartUpload extends OutputStream {
                 if (transitChecksum == TransitChecksum.SHA256) {
                     completed.checksumSHA256(base64);
                 }
-                return new PartDone(new Manifest.Part(number, length, Hex.hex(digest)), completed.build());
+                if (laterInLanes) {
+                    keep = true;
+                    uploaded(new Uploaded(number, data, length));
+                }
+                return new PartDone(number, length, sha256, completed.build());
             } finally {
-                free.put(data);
+                if (!keep) {
+                    free.put(data);
+                }
             }
         }));
         failFast();
+        buffer = nextBuffer();
+        position = 0;
+    }
+
+    private byte[] nextBuffer() throws IOException {
+        byte[] next = free.poll();
+        if (next != null) {
+            return next;
+        }
+        synchronized (this) {
+            if (unallocated > 0) {
+                unallocated--;
+                return new byte[partSize];
+            }
+        }
         try {
-            buffer = free.take();
+            return free.take();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for a free part buffer");
         }
-        position = 0;
+    }
+
+    /**
+     * Called on an upload thread once a part is stored: when a vector's worth of uploaded parts waits, hashes them together
+     * here and frees their buffers.
+     */
+    private void uploaded(Uploaded part) throws InterruptedException {
+        List<Uploaded> batch;
+        synchronized (unhashed) {
+            unhashed.add(part);
+            if (unhashed.size() < lanes.lanes()) {
+                return;
+            }
+            batch = new ArrayList<>(unhashed);
+            unhashed.clear();
+        }
+        hash(batch);
+    }
+
+    /** Hashes parts of equal length in lanes (a run of one or two, where most lanes would idle, with MessageDigest). */
+    private void hash(List<Uploaded> batch) throws InterruptedException {
+        batch.sort(Comparator.comparingInt(Uploaded::length));
+        int i = 0;
+        while (i < batch.size()) {
+            int run = 1;
+            while (i + run < batch.size() && batch.get(i + run).length() == batch.get(i).length()) {
+                run++;
+            }
+            if (run > 2) {
+                byte[][] messages = new byte[run][];
+                for (int k = 0; k < run; k++) {
+                    messages[k] = batch.get(i + k).data();
+                }
+                byte[][] digests = lanes.digest(messages, run, batch.get(i).length());
+                for (int k = 0; k < run; k++) {
+                    laneDigests.put(batch.get(i + k).number(), Hex.hex(digests[k]));
+                }
+            } else {
+                for (int k = 0; k < run; k++) {
+                    Uploaded u = batch.get(i + k);
+                    MessageDigest digest = Hex.sha256();
+                    digest.update(u.data(), 0, u.length());
+                    laneDigests.put(u.number(), Hex.hex(digest.digest()));
+                }
+            }
+            i += run;
+        }
+        for (Uploaded u : batch) {
+            free.put(u.data());
+        }
     }
 
     private static MessageDigest md5() {
@@ -216,12 +323,33 @@ public final class MultipartUpload extends OutputStream {
         for (Future<PartDone> part : parts) {
             done.add(join(part));
         }
-        done.sort(Comparator.comparingInt(p -> p.part().number()));
+        if (lanes != null) {
+            // every upload is done: the parts that did not make a full vector are hashed here
+            List<Uploaded> rest;
+            synchronized (unhashed) {
+                rest = new ArrayList<>(unhashed);
+                unhashed.clear();
+            }
+            try {
+                hash(rest);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while hashing the last parts");
+            }
+        }
+        done.sort(Comparator.comparingInt(PartDone::number));
         s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                 .multipartUpload(m -> m.parts(done.stream().map(PartDone::completed).toList())));
         finished = true;
         uploader.shutdown();
-        List<Manifest.Part> uploaded = done.stream().map(PartDone::part).toList();
+        List<Manifest.Part> uploaded = new ArrayList<>(done.size());
+        for (PartDone p : done) {
+            String sha256 = p.sha256() != null ? p.sha256() : laneDigests.get(p.number());
+            if (sha256 == null) {
+                throw new IllegalStateException("part " + p.number() + " of " + key + " was uploaded but not hashed");
+            }
+            uploaded.add(new Manifest.Part(p.number(), p.size(), sha256));
+        }
         return new UploadResult(total, Checksums.compositeOf(uploaded), uploaded);
     }
 

@@ -9,10 +9,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
@@ -24,18 +26,23 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /**
  * Reads an object part by part with several ranged GETs at once and hands every part to a sink
  * <em>only after</em> its size and SHA-256 matched the manifest, in order. So the sink (a tar
- * extraction into a staging directory, a file) never receives a byte that was not checked, and the
- * network, the hashing and the sink's writes overlap instead of running one after the other. At the
+ * extraction into a staging directory, a file) never receives a byte that was not checked. At the
  * end the object checksum (format 2: composite of the part digests; format 1: the whole object's
  * SHA-256, computed as the checked parts pass) and the size are compared as {@link ObjectVerifier}
  * does. A part that does not match stops the read at once; the sink then holds only checked parts,
  * and the result says which part failed (the caller discards the sink's output).
  *
- * <p>{@code parallel} parts are in flight at once, read in groups of up to three consecutive parts per ranged GET
- * (24 MB); heap: about {@code (parallel + 3) * partSize} bytes of part buffers. With {@link PartDigests#lanes() vector
- * lanes} the readers do not hash: the parts wait until a vector's worth (8) is in and are hashed together on the reading
- * thread (about four times cheaper per byte than one at a time), still before any of their bytes reaches the sink; heap
- * then about {@code (parallel + 8) * partSize}.
+ * <p>Three stages overlap: part readers (platform threads, one ranged GET of up to three consecutive parts each), a
+ * checker thread that takes the fetched parts in order, hashes them, compares them with the manifest and queues the ones
+ * that matched, and the calling thread, which writes the queued parts into the sink and gives their buffers back. The
+ * calling thread is the only one that touches the sink, and it only ever sees parts the checker let through. With
+ * {@link PartDigests#lanes() vector lanes} the readers do not hash: the checker waits until a vector's worth of parts (8)
+ * is in and hashes them together (about four times cheaper per byte than one at a time); without lanes each reader hashes
+ * its own parts with the JDK's SHA-256 as it reads them.
+ *
+ * <p>{@code parallel} parts are in flight at once (groups of up to three per GET); heap: about {@code (parallel + 3)
+ * * partSize} bytes of part buffers, {@code (parallel + 8) * partSize} with lanes (the parts in flight and the parts
+ * waiting to be hashed or written).
  */
 public final class PartReader {
 
@@ -50,6 +57,18 @@ public final class PartReader {
     private record Fetched(byte[] buffer, int length, @Nullable String digest, @Nullable String problem) {
     }
 
+    /** What the checker hands to the writing thread, in order. */
+    private sealed interface Handed permits Checked, Finished {
+    }
+
+    /** A part whose size and SHA-256 matched the manifest: only such parts reach the sink. */
+    private record Checked(byte[] buffer, int length) implements Handed {
+    }
+
+    /** The end of the read: its outcome, or what was thrown. Nothing follows it. */
+    private record Finished(ObjectVerifier.@Nullable Result result, @Nullable Throwable thrown) implements Handed {
+    }
+
     /**
      * Reads {@code manifest}'s object from {@code region}'s bucket into {@code sink}, about {@code parallel}
      * parts at a time.
@@ -61,102 +80,212 @@ public final class PartReader {
 
     /**
      * As {@link #read(ObjectStore, String, Manifest, int, OutputStream, LongConsumer, BooleanSupplier)}, hashing with
-     * {@code lanes} (several parts at once, on this thread, once they are all here) or, when null, each part with the JDK's
-     * SHA-256 on the thread that reads it.
+     * {@code lanes} (several parts at once, on the checker thread, once they are all here) or, when null, each part with the
+     * JDK's SHA-256 on the thread that reads it.
      */
     static ObjectVerifier.Result read(ObjectStore store, String region, Manifest manifest, int parallel, OutputStream sink,
             LongConsumer progress, BooleanSupplier cancelled, PartDigests.@Nullable Engine lanes) throws IOException {
-        List<Manifest.Part> parts = manifest.parts();
-        int partSize = (int) Math.max(manifest.partSize(), parts.isEmpty() ? 0 : parts.getLast().size());
-        // several consecutive parts per ranged GET (up to 3, 24 MB): each request costs the server and the client a little,
-        // and with one GET per 8 MB part that added up on two busy cores
-        int group = (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
-        int window = Math.max(1, (parallel + group - 1) / group);
-        // with lanes, fetched parts wait here unhashed until a vector's worth is in (or all that can be in flight at once, if
-        // fewer: waiting for more would stall the reads), besides those in flight
-        int batch = lanes == null ? 1 : Math.min(lanes.lanes(), window * group);
-        // only this thread takes and returns buffers
-        Deque<byte[]> free = new ArrayDeque<>();
-        // no more buffers than the object has parts (a small object does not need the whole window)
-        int pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch)));
-        for (int i = 0; i < pool; i++) {
-            free.add(new byte[partSize]);
-        }
-        @Nullable MessageDigest whole = manifest.composite() ? null : Hex.sha256();
-        List<String> digests = new ArrayList<>(parts.size());
-        Deque<Future<List<Fetched>>> inFlight = new ArrayDeque<>();
-        List<Fetched> pending = new ArrayList<>();
-        // set when the read stops early: the parts still in flight stop at their next chunk instead of downloading to the end
-        AtomicBoolean abandoned = new AtomicBoolean();
-        BooleanSupplier stop = () -> abandoned.get() || cancelled.getAsBoolean();
-        boolean hashWhileReading = lanes == null;
-        long bytes = 0;
-        // platform threads: a virtual thread reading a TLS socket parks and is woken by the poller for every read that would
-        // block, which costs CPU on the two cores the hashing needs; a handful of blocking readers is cheaper
-        try (ExecutorService fetchers = Executors.newFixedThreadPool(window, Thread.ofPlatform().daemon().name("part-reader-", 0).factory())) {
-            int next = 0;
-            int index = 0;
+        Checker checker = new Checker(store, region, manifest, parallel, cancelled, lanes);
+        long written = 0;
+        try (ExecutorService checking = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("part-checker").factory())) {
+            Future<?> task = checking.submit(checker::run);
             try {
-                while (index < parts.size()) {
-                    while (next < parts.size() && inFlight.size() < window && free.size() >= Math.min(group, parts.size() - next)) {
-                        int first = next;
-                        int count = Math.min(group, parts.size() - first);
-                        List<byte[]> buffers = new ArrayList<>(count);
-                        for (int i = 0; i < count; i++) {
-                            buffers.add(free.remove());
+                while (true) {
+                    Handed next;
+                    try {
+                        next = checker.checked.take();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while reading parts");
+                    }
+                    switch (next) {
+                        case Checked part -> {
+                            if (cancelled.getAsBoolean()) {
+                                throw new ObjectVerifier.Cancelled();
+                            }
+                            sink.write(part.buffer(), 0, part.length());
+                            written += part.length();
+                            checker.returned.add(part.buffer());
+                            progress.accept(written);
                         }
-                        inFlight.add(fetchers.submit(() -> fetchGroup(store, region, manifest, first, buffers, stop, hashWhileReading)));
-                        next += count;
-                    }
-                    if (cancelled.getAsBoolean()) {
-                        throw new ObjectVerifier.Cancelled();
-                    }
-                    // hand on what is here when a vector's worth of parts waits, or when nothing more can arrive before buffers
-                    // are freed (nothing in flight), or when a part failed (the parts before it are still checked and written)
-                    boolean failed = !pending.isEmpty() && pending.getLast().problem() != null;
-                    if (pending.size() >= batch || inFlight.isEmpty() || failed) {
-                        int take = failed || inFlight.isEmpty() ? pending.size() : pending.size() - pending.size() % batch;
-                        List<Fetched> ready = new ArrayList<>(pending.subList(0, take));
-                        pending.subList(0, take).clear();
-                        hash(ready, lanes);
-                        for (Fetched fetched : ready) {
-                            if (fetched.problem() != null) {
-                                return new ObjectVerifier.Result(false, fetched.problem(), bytes);
+                        case Finished end -> {
+                            if (end.thrown() != null) {
+                                throw rethrow(end.thrown());
                             }
-                            Manifest.Part expected = parts.get(index);
-                            if (!expected.sha256().equals(fetched.digest())) {
-                                return new ObjectVerifier.Result(false, "part " + expected.number() + " of " + parts.size() + " (bytes " + bytes
-                                        + "-" + (bytes + expected.size() - 1) + ") has SHA-256 " + fetched.digest() + ", the manifest says "
-                                        + expected.sha256(), bytes + fetched.length());
-                            }
-                            if (whole != null) {
-                                whole.update(fetched.buffer(), 0, fetched.length());
-                            }
-                            sink.write(fetched.buffer(), 0, fetched.length());
-                            free.add(fetched.buffer());
-                            digests.add(fetched.digest());
-                            bytes += fetched.length();
-                            index++;
-                            progress.accept(bytes);
+                            return java.util.Objects.requireNonNull(end.result());
                         }
-                        continue;
                     }
-                    pending.addAll(join(inFlight.removeFirst()));
                 }
             } finally {
-                abandoned.set(true);
-                inFlight.forEach(f -> f.cancel(true));
+                // on any way out the checker and the readers stop (at their next chunk) before this returns: closing the
+                // executor waits for the checker, which waits for its readers
+                checker.abandoned.set(true);
+                task.cancel(true);
             }
         }
-        if (bytes != manifest.size()) {
-            return new ObjectVerifier.Result(false, "object has " + bytes + " bytes, the manifest says " + manifest.size(), bytes);
+    }
+
+    private static IOException rethrow(Throwable thrown) {
+        if (thrown instanceof IOException io) {
+            return io;
         }
-        String actual = whole == null ? Checksums.composite(digests) : Hex.hex(whole.digest());
-        if (!actual.equals(manifest.sha256())) {
-            return new ObjectVerifier.Result(false, "object " + (whole == null ? "composite checksum " : "SHA-256 ") + actual
-                    + " differs from the manifest's " + manifest.sha256(), bytes);
+        if (thrown instanceof RuntimeException runtime) {
+            throw runtime;
         }
-        return new ObjectVerifier.Result(true, bytes + " bytes in " + parts.size() + " parts match the manifest (SHA-256 " + actual + ")", bytes);
+        if (thrown instanceof Error error) {
+            throw error;
+        }
+        if (thrown instanceof InterruptedException) {
+            return new InterruptedIOException("interrupted while reading parts");
+        }
+        return new IOException(thrown);
+    }
+
+    /**
+     * The checker stage: starts the ranged GETs as buffers are free, takes the fetched parts in order, hashes them, compares
+     * them with the manifest and queues those that matched for the writing thread, which gives their buffers back.
+     */
+    private static final class Checker {
+
+        private final ObjectStore store;
+        private final String region;
+        private final Manifest manifest;
+        private final BooleanSupplier cancelled;
+        private final PartDigests.@Nullable Engine lanes;
+        private final List<Manifest.Part> parts;
+        private final int group;
+        private final int window;
+        private final int batch;
+        private final int pool;
+        private final int partSize;
+        /** Checked parts (and the end) for the writing thread; bounded by the buffer pool. */
+        final BlockingQueue<Handed> checked = new LinkedBlockingQueue<>();
+        /** Buffers the writing thread is done with. */
+        final BlockingQueue<byte[]> returned = new LinkedBlockingQueue<>();
+        /** Set when the read stops early: the parts still in flight stop at their next chunk instead of reading to the end. */
+        final AtomicBoolean abandoned = new AtomicBoolean();
+
+        Checker(ObjectStore store, String region, Manifest manifest, int parallel, BooleanSupplier cancelled,
+                PartDigests.@Nullable Engine lanes) {
+            this.store = store;
+            this.region = region;
+            this.manifest = manifest;
+            this.cancelled = cancelled;
+            this.lanes = lanes;
+            this.parts = manifest.parts();
+            this.partSize = (int) Math.max(manifest.partSize(), parts.isEmpty() ? 0 : parts.getLast().size());
+            // several consecutive parts per ranged GET (up to 3, 24 MB): each request costs the server and the client a little,
+            // and with one GET per 8 MB part that added up on two busy cores
+            this.group = (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
+            this.window = Math.max(1, (parallel + group - 1) / group);
+            // with lanes, fetched parts wait unhashed until a vector's worth is in (or all that can be in flight at once, if
+            // fewer: waiting for more would stall the reads)
+            this.batch = lanes == null ? 1 : Math.min(lanes.lanes(), window * group);
+            // in flight + waiting for the hash (the sink's parts come out of that share: more buffers meant more garbage
+            // collection under a 256 MB heap, which cost more than the GETs that wait for the sink); no more buffers than the
+            // object has parts (a small object does not need the whole window)
+            this.pool = (int) Math.max(1, Math.min(parts.size(), window * group + Math.max(group, batch)));
+        }
+
+        void run() {
+            Deque<Future<List<Fetched>>> inFlight = new ArrayDeque<>();
+            // platform threads: a virtual thread reading a TLS socket parks and is woken by the poller for every read that
+            // would block, which costs CPU on the two cores the hashing needs; a handful of blocking readers is cheaper
+            try (ExecutorService fetchers = Executors.newFixedThreadPool(window, Thread.ofPlatform().daemon().name("part-reader-", 0).factory())) {
+                try {
+                    checked.add(new Finished(check(fetchers, inFlight), null));
+                } catch (Throwable e) {
+                    checked.add(new Finished(null, e));
+                } finally {
+                    abandoned.set(true);
+                    inFlight.forEach(f -> f.cancel(true));
+                }
+            }
+        }
+
+        private ObjectVerifier.Result check(ExecutorService fetchers, Deque<Future<List<Fetched>>> inFlight) throws IOException,
+                InterruptedException {
+            Deque<byte[]> free = new ArrayDeque<>();
+            for (int i = 0; i < pool; i++) {
+                free.add(new byte[partSize]);
+            }
+            @Nullable MessageDigest whole = manifest.composite() ? null : Hex.sha256();
+            List<String> digests = new ArrayList<>(parts.size());
+            List<Fetched> pending = new ArrayList<>();
+            BooleanSupplier stop = () -> abandoned.get() || cancelled.getAsBoolean();
+            boolean hashWhileReading = lanes == null;
+            // buffers handed to the writing thread and not yet given back
+            int atWriter = 0;
+            long bytes = 0;
+            int next = 0;
+            int index = 0;
+            while (index < parts.size()) {
+                atWriter -= returned.drainTo(free);
+                while (next < parts.size() && inFlight.size() < window && free.size() >= Math.min(group, parts.size() - next)) {
+                    int first = next;
+                    int count = Math.min(group, parts.size() - first);
+                    List<byte[]> buffers = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        buffers.add(free.remove());
+                    }
+                    inFlight.add(fetchers.submit(() -> fetchGroup(store, region, manifest, first, buffers, stop, hashWhileReading)));
+                    next += count;
+                }
+                if (cancelled.getAsBoolean()) {
+                    throw new ObjectVerifier.Cancelled();
+                }
+                // hand on what is here when a vector's worth of parts waits, when a part failed (the parts before it are still
+                // checked and written), or when nothing more can arrive before the writer gives buffers back and it holds none
+                boolean failed = !pending.isEmpty() && pending.getLast().problem() != null;
+                boolean starved = inFlight.isEmpty() && (next >= parts.size() || atWriter == 0);
+                if (!pending.isEmpty() && (pending.size() >= batch || failed || starved)) {
+                    int take = failed || starved ? pending.size() : pending.size() - pending.size() % batch;
+                    List<Fetched> ready = new ArrayList<>(pending.subList(0, take));
+                    pending.subList(0, take).clear();
+                    hash(ready, lanes);
+                    for (Fetched fetched : ready) {
+                        if (fetched.problem() != null) {
+                            return new ObjectVerifier.Result(false, fetched.problem(), bytes);
+                        }
+                        Manifest.Part expected = parts.get(index);
+                        if (!expected.sha256().equals(fetched.digest())) {
+                            return new ObjectVerifier.Result(false, "part " + expected.number() + " of " + parts.size() + " (bytes " + bytes
+                                    + "-" + (bytes + expected.size() - 1) + ") has SHA-256 " + fetched.digest() + ", the manifest says "
+                                    + expected.sha256(), bytes + fetched.length());
+                        }
+                        if (whole != null) {
+                            whole.update(fetched.buffer(), 0, fetched.length());
+                        }
+                        checked.add(new Checked(fetched.buffer(), fetched.length()));
+                        atWriter++;
+                        digests.add(fetched.digest());
+                        bytes += fetched.length();
+                        index++;
+                    }
+                    continue;
+                }
+                if (inFlight.isEmpty()) {
+                    if (atWriter == 0) {
+                        throw new IllegalStateException("no part in flight, none waiting and no buffer at the writer before part "
+                                + (index + 1) + " of " + parts.size());
+                    }
+                    // every buffer is waiting to be written: the next GET starts when the writer gives one back
+                    free.add(returned.take());
+                    atWriter--;
+                    continue;
+                }
+                pending.addAll(join(inFlight.removeFirst()));
+            }
+            if (bytes != manifest.size()) {
+                return new ObjectVerifier.Result(false, "object has " + bytes + " bytes, the manifest says " + manifest.size(), bytes);
+            }
+            String actual = whole == null ? Checksums.composite(digests) : Hex.hex(whole.digest());
+            if (!actual.equals(manifest.sha256())) {
+                return new ObjectVerifier.Result(false, "object " + (whole == null ? "composite checksum " : "SHA-256 ") + actual
+                        + " differs from the manifest's " + manifest.sha256(), bytes);
+            }
+            return new ObjectVerifier.Result(true, bytes + " bytes in " + parts.size() + " parts match the manifest (SHA-256 " + actual + ")", bytes);
+        }
     }
 
     /**

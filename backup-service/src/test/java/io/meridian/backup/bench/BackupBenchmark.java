@@ -72,7 +72,7 @@ import tools.jackson.databind.json.JsonMapper;
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
  * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
- * {@code DOWNLOAD_PARTS} (6: parts a physical restore reads at once). Each step also prints
+ * {@code DOWNLOAD_PARTS} (9, the service's default: parts a physical restore reads at once). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
@@ -89,7 +89,7 @@ public final class BackupBenchmark {
     /** Physical restore variants to time, comma-separated: {@code new} (the service's path), {@code read} (the same plus every
      *  table read, as verifyContents asks), {@code old} (the path before: checked download to a file, tar -xf, start). */
     private final List<String> restoreVariants = List.of(env("RESTORE_VARIANTS", "new,read").split(","));
-    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "6"));
+    private final int downloadParts = Integer.parseInt(env("DOWNLOAD_PARTS", "9"));
     private final Path work = scratch.resolve("meridian");
     private final Path pgBin = Path.of("/usr/lib/postgresql/15/bin");
     private final Map<String, List<Double>> results = new LinkedHashMap<>();

@@ -1,9 +1,12 @@
 package io.meridian.backup.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,6 +43,8 @@ class PartReaderTests {
     private static final class MemoryStore extends ObjectStore {
 
         private byte[] object;
+        /** Ranged reads opened and not yet closed. */
+        final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
         MemoryStore(byte[] object) {
             super(properties(), new RegionTopology(properties()));
@@ -62,7 +67,13 @@ class PartReaderTests {
         public Optional<RangeRead> openRange(String region, String key, long first, long last) {
             int end = (int) Math.min(object.length, last + 1);
             byte[] range = Arrays.copyOfRange(object, (int) first, Math.max((int) first, end));
-            return Optional.of(new RangeRead(new ByteArrayInputStream(range), object.length, range.length));
+            open.incrementAndGet();
+            return Optional.of(new RangeRead(new ByteArrayInputStream(range) {
+                @Override
+                public void close() {
+                    open.decrementAndGet();
+                }
+            }, object.length, range.length));
         }
     }
 
@@ -129,5 +140,84 @@ class PartReaderTests {
         assertThat(result.ok()).isFalse();
         assertThat(result.detail()).contains("object has " + (13 * PART + 5) + " bytes, the manifest says " + (20 * PART));
         assertThat(sink.size()).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void cancellingStopsAtAPartBoundaryWithNoReadLeftOpen(String engine) throws Exception {
+        byte[] object = object(40 * PART);
+        MemoryStore store = new MemoryStore(object);
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        // cancelled once five parts have been written: the writer is cancelled while the checker and readers are ahead of it
+        assertThatThrownBy(() -> PartReader.read(store, "us-east-1", manifest(object), 6, sink, n -> { }, () -> sink.size() >= 5 * PART,
+                engine(engine))).isInstanceOf(ObjectVerifier.Cancelled.class);
+        assertThat(sink.size()).isEqualTo(5 * PART);
+        assertThat(sink.toByteArray()).isEqualTo(Arrays.copyOf(object, 5 * PART));
+        assertThat(store.open).as("ranged reads still open after the read returned").hasValue(0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void aFailingSinkEndsTheReadWithItsErrorAndNoReadLeftOpen(String engine) throws Exception {
+        byte[] object = object(40 * PART);
+        MemoryStore store = new MemoryStore(object);
+        OutputStream sink = new OutputStream() {
+            private int writes;
+
+            @Override
+            public void write(int b) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (++writes == 3) {
+                    throw new IOException("no space left on device");
+                }
+            }
+        };
+        assertThatThrownBy(() -> PartReader.read(store, "us-east-1", manifest(object), 6, sink, n -> { }, () -> false, engine(engine)))
+                .isInstanceOf(IOException.class).hasMessage("no space left on device");
+        assertThat(store.open).as("ranged reads still open after the read returned").hasValue(0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void theSinkGetsWholeCheckedPartsInOrderWhateverTheNumberInFlight(String engine) throws Exception {
+        byte[] object = object(50 * PART - 123);
+        Manifest manifest = manifest(object);
+        for (int parallel : new int[] {1, 2, 3, 9, 12, 24}) {
+            List<Integer> writes = new ArrayList<>();
+            ByteArrayOutputStream sink = new ByteArrayOutputStream() {
+                @Override
+                public synchronized void write(byte[] b, int off, int len) {
+                    writes.add(len);
+                    super.write(b, off, len);
+                }
+            };
+            ObjectVerifier.Result result = PartReader.read(new MemoryStore(object), "us-east-1", manifest, parallel, sink, n -> { },
+                    () -> false, engine(engine));
+            assertThat(result.ok()).as("%d in flight: %s", parallel, result.detail()).isTrue();
+            assertThat(sink.toByteArray()).isEqualTo(object);
+            assertThat(writes).as("one write per part").hasSize(50).allMatch(n -> n == PART || n == PART - 123);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void aDamagedPartStopsTheReadWhateverTheNumberInFlight(String engine) throws Exception {
+        byte[] object = object(45 * PART);
+        Manifest manifest = manifest(object);
+        byte[] stored = object.clone();
+        stored[33 * PART + 1] ^= 0x01;
+        for (int parallel : new int[] {1, 3, 9, 24}) {
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            MemoryStore store = new MemoryStore(stored);
+            ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest, parallel, sink, n -> { }, () -> false, engine(engine));
+            assertThat(result.ok()).isFalse();
+            assertThat(result.detail()).contains("part 34 of 45");
+            assertThat(sink.toByteArray()).isEqualTo(Arrays.copyOf(object, 33 * PART));
+            assertThat(store.open).hasValue(0);
+        }
     }
 }

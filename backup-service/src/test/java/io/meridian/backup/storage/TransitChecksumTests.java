@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.meridian.backup.config.BackupProperties.TransitChecksum;
 import io.meridian.stack.Ports;
@@ -129,5 +131,34 @@ class TransitChecksumTests {
                 });
             }
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void partDigestsAreTheSha256OfEachStoredPartWhetherHashedInLanesOrOneAtATime(String engine) throws Exception {
+        // 17 full parts and a short one: two vectors' worth hashed while uploading, one full part and the short one at the end
+        byte[] data = new byte[17 * PART + 4321];
+        new Random(17).nextBytes(data);
+        PartHeaders headers = new PartHeaders();
+        UploadResult result;
+        try (S3Client s3 = client(headers)) {
+            MultipartUpload upload = MultipartUpload.start(s3, "transit", "lanes-" + engine, PART, 3, false, TransitChecksum.MD5,
+                    engine.equals("lanes") ? new Sha256Lanes() : null);
+            // written in odd-sized pieces, as a pipe delivers them
+            for (int offset = 0; offset < data.length; offset += 65_521) {
+                upload.write(data, offset, Math.min(65_521, data.length - offset));
+            }
+            result = upload.complete();
+            assertThat(s3.getObjectAsBytes(b -> b.bucket("transit").key("lanes-" + engine)).asByteArray()).isEqualTo(data);
+        }
+        assertThat(result.parts()).hasSize(18);
+        for (Manifest.Part part : result.parts()) {
+            int from = (part.number() - 1) * PART;
+            int to = Math.min(data.length, from + PART);
+            assertThat(part.size()).isEqualTo(to - from);
+            assertThat(part.sha256()).as("part %d", part.number()).isEqualTo(Hex.sha256(java.util.Arrays.copyOfRange(data, from, to)));
+        }
+        assertThat(result.sha256()).isEqualTo(Checksums.compositeOf(result.parts()));
+        assertThat(headers.parts).hasSize(18).allSatisfy(h -> assertThat(header(h, "Content-MD5")).isNotNull());
     }
 }
