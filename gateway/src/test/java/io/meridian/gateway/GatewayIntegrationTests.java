@@ -31,6 +31,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.meridian.stack.Ports;
 import io.meridian.testsupport.TestInfrastructure;
 import io.meridian.testsupport.TestTokens;
+import io.netty.util.ResourceLeakDetector;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -209,6 +210,12 @@ class GatewayIntegrationTests {
         assertThat(send("GET", "/actuator/prometheus", null, null).body()).contains("application=\"gateway\"");
         JsonNode health = json.readTree(send("GET", "/actuator/health", TestTokens.admin(), null).body());
         assertThat(health.get("components").get("kafka").get("status").asString()).isEqualTo("UP");
+    }
+
+    @Test
+    void buffersAreNotTrackedForLeaksOnTheDataPath() {
+        // application.yaml's spring.netty.leak-detection: the sampled tracking cost CPU per request (docs/benchmarks.md)
+        assertThat(ResourceLeakDetector.getLevel()).isEqualTo(ResourceLeakDetector.Level.DISABLED);
     }
 
     private void assertProblem(HttpResponse<String> response, int status, String type) {
