@@ -109,7 +109,13 @@ public final class RegionServiceBenchmark {
             e.printStackTrace();
             status = 1;
         } finally {
-            benchmark.stop();
+            try {
+                benchmark.stop();
+            } catch (Exception | Error e) {
+                // still leave below: a failed clean-up must not leave the JVM hanging on the mocks' threads
+                e.printStackTrace();
+                status = 1;
+            }
         }
         // The mock servers' Vert.x threads are not daemons: leave explicitly.
         System.exit(status);
@@ -497,14 +503,23 @@ public final class RegionServiceBenchmark {
             }
             service.destroyForcibly();
         }
-        controllers.forEach(SharedIndexInformer::close);
-        controllerClients.forEach(KubernetesClient::close);
-        servers.forEach(KubernetesMockServer::destroy);
+        // each step on its own: one that throws must not leave Kafka or PostgreSQL running behind the benchmark
+        controllers.forEach(informer -> quietly("closing an informer", informer::close));
+        controllerClients.forEach(client -> quietly("closing a controller client", client::close));
+        servers.forEach(server -> quietly("stopping a mock API server", server::destroy));
         if (kafka != null) {
-            kafka.stop();
+            quietly("stopping Kafka", kafka::stop);
         }
         if (postgres != null) {
-            postgres.stop();
+            quietly("stopping PostgreSQL", postgres::stop);
+        }
+    }
+
+    private static void quietly(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            log("%s failed: %s", what, e);
         }
     }
 
