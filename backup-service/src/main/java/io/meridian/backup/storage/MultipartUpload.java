@@ -260,22 +260,13 @@ public final class MultipartUpload extends OutputStream {
             while (i + run < batch.size() && batch.get(i + run).length() == batch.get(i).length()) {
                 run++;
             }
-            if (run > 2) {
-                byte[][] messages = new byte[run][];
-                for (int k = 0; k < run; k++) {
-                    messages[k] = batch.get(i + k).data();
-                }
-                byte[][] digests = lanes.digest(messages, run, batch.get(i).length());
-                for (int k = 0; k < run; k++) {
-                    laneDigests.put(batch.get(i + k).number(), Hex.hex(digests[k]));
-                }
-            } else {
-                for (int k = 0; k < run; k++) {
-                    Uploaded u = batch.get(i + k);
-                    MessageDigest digest = Hex.sha256();
-                    digest.update(u.data(), 0, u.length());
-                    laneDigests.put(u.number(), Hex.hex(digest.digest()));
-                }
+            byte[][] messages = new byte[run][];
+            for (int k = 0; k < run; k++) {
+                messages[k] = batch.get(i + k).data();
+            }
+            String[] digests = PartDigests.sha256Hex(lanes, messages, run, batch.get(i).length());
+            for (int k = 0; k < run; k++) {
+                laneDigests.put(batch.get(i + k).number(), digests[k]);
             }
             i += run;
         }

@@ -53,6 +53,27 @@ public final class PartDigests {
         return Holder.CHOICE.engine();
     }
 
+    /**
+     * Hex SHA-256 of the first {@code length} bytes of {@code messages[0 .. count - 1]}: in {@code lanes} when there are
+     * more than two (with one or two most lanes would idle), else one at a time with the JDK's SHA-256.
+     */
+    static String[] sha256Hex(@Nullable Engine lanes, byte[][] messages, int count, int length) {
+        String[] hex = new String[count];
+        if (lanes != null && count > 2) {
+            byte[][] digests = lanes.digest(messages, count, length);
+            for (int k = 0; k < count; k++) {
+                hex[k] = Hex.hex(digests[k]);
+            }
+        } else {
+            for (int k = 0; k < count; k++) {
+                MessageDigest digest = Hex.sha256();
+                digest.update(messages[k], 0, length);
+                hex[k] = Hex.hex(digest.digest());
+            }
+        }
+        return hex;
+    }
+
     /** What hashes the parts of a restore, and why (logged once, the first time this is asked). */
     public static String description() {
         return Holder.CHOICE.description();

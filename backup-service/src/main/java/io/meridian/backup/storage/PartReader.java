@@ -305,23 +305,14 @@ public final class PartReader {
                     && ready.get(i + run).problem() == null && ready.get(i + run).length() == first.length()) {
                 run++;
             }
-            if (lanes != null && run > 2) {
-                byte[][] messages = new byte[run][];
-                for (int k = 0; k < run; k++) {
-                    messages[k] = ready.get(i + k).buffer();
-                }
-                byte[][] digests = lanes.digest(messages, run, first.length());
-                for (int k = 0; k < run; k++) {
-                    Fetched f = ready.get(i + k);
-                    ready.set(i + k, new Fetched(f.buffer(), f.length(), Hex.hex(digests[k]), null));
-                }
-            } else {
-                for (int k = 0; k < run; k++) {
-                    Fetched f = ready.get(i + k);
-                    MessageDigest digest = Hex.sha256();
-                    digest.update(f.buffer(), 0, f.length());
-                    ready.set(i + k, new Fetched(f.buffer(), f.length(), Hex.hex(digest.digest()), null));
-                }
+            byte[][] messages = new byte[run][];
+            for (int k = 0; k < run; k++) {
+                messages[k] = ready.get(i + k).buffer();
+            }
+            String[] digests = PartDigests.sha256Hex(lanes, messages, run, first.length());
+            for (int k = 0; k < run; k++) {
+                Fetched f = ready.get(i + k);
+                ready.set(i + k, new Fetched(f.buffer(), f.length(), digests[k], null));
             }
             i += run;
         }
