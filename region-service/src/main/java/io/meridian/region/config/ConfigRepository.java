@@ -63,9 +63,14 @@ class ConfigRepository {
     /** The layers that apply to {@code service} in {@code region}, in any order. */
     List<StoredLayer> layersFor(String service, RegionId region) {
         return jdbc.sql("SELECT * FROM config_values WHERE layer IN (:layers)")
-                .param("layers", List.of(LayerKey.defaults().id(), LayerKey.service(service).id(), LayerKey.region(region).id(),
-                        LayerKey.override(service, region).id()))
+                .param("layers", layerIds(service, region))
                 .query(this::mapLayer).list();
+    }
+
+    /** The ids of the four layers {@code service} renders with in {@code region}. */
+    private static List<String> layerIds(String service, RegionId region) {
+        return List.of(LayerKey.defaults().id(), LayerKey.service(service).id(), LayerKey.region(region).id(),
+                LayerKey.override(service, region).id());
     }
 
     /** What rendering {@code service} for {@code region} reads: its stored template (if any) and its layers. */
@@ -82,8 +87,7 @@ class ConfigRepository {
                 UNION ALL
                 SELECT scope, service, region, body, version, updated_at, updated_by FROM config_values WHERE layer IN (:layers)
                 """).param("service", service)
-                .param("layers", List.of(LayerKey.defaults().id(), LayerKey.service(service).id(), LayerKey.region(region).id(),
-                        LayerKey.override(service, region).id()))
+                .param("layers", layerIds(service, region))
                 .query((rs, row) -> "TEMPLATE".equals(rs.getString("scope")) ? templates.add(mapTemplate(rs, row)) : layers.add(mapLayer(rs, row)))
                 .list();
         return new RenderInputs(templates.stream().findFirst(), layers);
