@@ -78,7 +78,7 @@ class InputListeners implements ConsumerSeekAware {
     void onRegionEvent(ConsumerRecord<String, CloudEvent> record) {
         long received = System.nanoTime();
         if (record.key() != null && directory.apply(record.key(), record.value())) {
-            changes.publishEvent(new InputsChanged("region " + record.key(), received));
+            changes.publishEvent(new InputsChanged("region " + record.key(), received, false));
         }
     }
 
@@ -93,7 +93,7 @@ class InputListeners implements ConsumerSeekAware {
         try {
             HealthObservation observation = MeridianEvents.data(event, HealthObservation.class);
             if (health.observe(observation)) {
-                changes.publishEvent(new InputsChanged("health of " + observation.region(), received));
+                changes.publishEvent(new InputsChanged("health of " + observation.region(), received, false));
             }
         } catch (RuntimeException e) {
             log.warn("Ignoring unreadable health observation {}: {}", event.getId(), e.getMessage());
@@ -112,7 +112,7 @@ class InputListeners implements ConsumerSeekAware {
             FailoverEvent step = MeridianEvents.data(event, FailoverEvent.class);
             if (health.failover(step, MeridianEvents.hlc(event))) {
                 changes.publishEvent(new InputsChanged("failover " + step.operationId() + " " + step.step() + " of " + step.region(),
-                        received));
+                        received, false));
             }
         } catch (RuntimeException e) {
             log.warn("Ignoring unreadable failover event {}: {}", event.getId(), e.getMessage());

@@ -83,8 +83,7 @@ public class MeasuredLatencies {
                 .param("source", report.source()).param("at", Timestamp.from(now)).update();
         Measurement measurement = new Measurement(country, region, report.rttMillis(), report.source(), now);
         audit.succeeded("routing.latency.record", "latency/" + country + "/" + region, before, measurement);
-        refresh();
-        changes.publishEvent(InputsChanged.now("measured latency " + country + " -> " + region));
+        changes.publishEvent(InputsChanged.stored("measured latency " + country + " -> " + region));
         return measurement;
     }
 
@@ -98,8 +97,7 @@ public class MeasuredLatencies {
         jdbc.sql("DELETE FROM measured_latency WHERE country = :country AND region = :region")
                 .param("country", country).param("region", region.value()).update();
         audit.succeeded("routing.latency.remove", "latency/" + country + "/" + region, before, null);
-        refresh();
-        changes.publishEvent(InputsChanged.now("measured latency " + country + " -> " + region + " removed"));
+        changes.publishEvent(InputsChanged.stored("measured latency " + country + " -> " + region + " removed"));
     }
 
     /** Every measurement. */
@@ -114,8 +112,11 @@ public class MeasuredLatencies {
         return current;
     }
 
-    /** Re-reads the measurements; whether anything changed. */
-    public boolean refresh() {
+    /**
+     * Re-reads the measurements; whether anything changed. Serialised, so that a read begun after a
+     * commit is never overwritten by one begun before it.
+     */
+    public synchronized boolean refresh() {
         Map<String, Map<String, Double>> next = new TreeMap<>();
         for (Measurement m : all()) {
             next.computeIfAbsent(m.country(), c -> new TreeMap<>()).put(m.region().value(), m.rttMillis());

@@ -88,8 +88,9 @@ class PolicyRepository implements PolicySource {
         return Optional.ofNullable(cached.get(service));
     }
 
+    /** Serialised, so that a read begun after a commit is never overwritten by one begun before it. */
     @Override
-    public boolean refresh() {
+    public synchronized boolean refresh() {
         Map<String, StoredPolicy> next = new TreeMap<>();
         for (StoredPolicy policy : findAll()) {
             next.put(policy.policy().service(), policy);

@@ -168,13 +168,11 @@ class PolicyService {
         }
         audit.record("routing.policy.delete", target(service), reason, AuditRecord.Outcome.SUCCEEDED, null,
                 PolicyDocument.of(current.policy(), current.version()), null);
-        repository.refresh();
-        changes.publishEvent(InputsChanged.now("policy " + service + " deleted"));
+        changes.publishEvent(InputsChanged.stored("policy " + service + " deleted"));
     }
 
     private void changed(String service, StoredPolicy stored, String what) {
-        repository.refresh();
-        changes.publishEvent(InputsChanged.now("policy " + service + " " + what + " (version " + stored.version() + ")"));
+        changes.publishEvent(InputsChanged.stored("policy " + service + " " + what + " (version " + stored.version() + ")"));
     }
 
     private StoredPolicy lockAt(String service, long expectedVersion) {

@@ -106,6 +106,7 @@ public class RoutingTables {
         // policies committed while the start-up read ran were skipped by onInputsChanged (not started) and may be missing
         // from the snapshot read at its beginning: read them again now that every later change recompiles by itself
         policies.refresh();
+        latencies.refresh();
         recompile(InputsChanged.now("start-up"));
         ready = true;
         generation.incrementAndGet();
@@ -160,8 +161,15 @@ public class RoutingTables {
         return SafetyRules.check(after.policy(), candidate, inputs.regions(), beforePolicy, beforeTable);
     }
 
-    /** Compiles every table and publishes those whose routing changed. */
+    /**
+     * Compiles every table and publishes those whose routing changed; first re-reads the policies and
+     * latencies if the change was to them (this runs after its commit).
+     */
     public synchronized void recompile(InputsChanged change) {
+        if (change.stored()) {
+            policies.refresh();
+            latencies.refresh();
+        }
         RoutingInputs inputs = inputs();
         Set<String> services = new HashSet<>();
         List<String> published = new ArrayList<>();
