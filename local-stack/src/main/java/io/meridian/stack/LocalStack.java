@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
+import io.meridian.common.jvm.NettyUnsafe;
 import io.meridian.common.security.Roles;
 import io.meridian.stack.auth.DevTokens;
 import io.meridian.stack.local.Services;
@@ -62,6 +63,7 @@ public final class LocalStack implements Callable<Integer> {
 
     /** Runs the command line; exits with its code unless the JVM is already shutting down. */
     public static void main(String[] args) {
+        NettyUnsafe.keep(); // the Kubernetes mock servers are Vert.x on Netty
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         int code = new CommandLine(new LocalStack()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);

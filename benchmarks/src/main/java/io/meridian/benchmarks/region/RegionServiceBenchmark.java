@@ -41,6 +41,7 @@ import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meridian.benchmarks.ControlApi;
+import io.meridian.common.jvm.NettyUnsafe;
 import io.meridian.stack.Ports;
 import io.meridian.stack.Waits;
 import io.meridian.stack.auth.DevTokens;
@@ -100,6 +101,7 @@ public final class RegionServiceBenchmark {
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
     public static void main(String[] args) throws Exception {
+        NettyUnsafe.keep(); // the Kubernetes mock servers are Vert.x on Netty, as in the local stack
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
         RegionServiceBenchmark benchmark = new RegionServiceBenchmark();
         int status = 0;
