@@ -31,6 +31,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -167,7 +168,7 @@ final class LiveConnection extends ChannelDuplexHandler {
             live = true;
             ctx.channel().config().setAutoRead(true);
         }
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean keepAlive = keepAlive(request);
         String expect = headers.get(HttpHeaderNames.EXPECT);
         if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect.strip())) {
             answer(request, HttpResponseStatus.EXPECTATION_FAILED, Problems.of(HttpStatus.EXPECTATION_FAILED,
@@ -175,18 +176,19 @@ final class LiveConnection extends ChannelDuplexHandler {
             discardRest(msg);
             return;
         }
+        boolean expectsContinue = expect != null && HttpUtil.is100ContinueExpected(request); // HTTP/1.0 ignores it
         path.live.servedByNetty().increment();
         Object prepared = path.live.prepare(match, headers, (InetSocketAddress) ctx.channel().remoteAddress(), uri);
         if (prepared instanceof LiveTraffic.Refusal refusal) {
             // a body that was declared too large is not read at all: answer and close
             boolean tooLarge = refusal.status() == HttpStatus.CONTENT_TOO_LARGE;
             answer(request, HttpResponseStatus.valueOf(refusal.status().value()), refusal.problem(), refusal.decisionId(), null,
-                    keepAlive && !tooLarge && !HttpUtil.is100ContinueExpected(request));
+                    keepAlive && !tooLarge && !expectsContinue);
             discardRest(msg);
             return;
         }
         LiveTraffic.Plan plan = (LiveTraffic.Plan) prepared;
-        if (HttpUtil.is100ContinueExpected(request)) {
+        if (expectsContinue) {
             // the body goes upstream as it comes, so the client may send it now; Expect itself is not forwarded
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
@@ -196,6 +198,20 @@ final class LiveConnection extends ChannelDuplexHandler {
             exchange.requestContent(content); // a full request from an aggregating handler, should one ever run before us
         }
         exchange.attempt();
+    }
+
+    /**
+     * {@link HttpUtil#isKeepAlive} without its scans of the Connection header's values when there is no such header
+     * (the usual case, and a hash lookup).
+     */
+    private static boolean keepAlive(HttpMessage message) {
+        return message.headers().contains(HttpHeaderNames.CONNECTION) ? HttpUtil.isKeepAlive(message)
+                : message.protocolVersion().isKeepAliveDefault();
+    }
+
+    /** {@link HttpUtil#isTransferEncodingChunked}, answered by a hash lookup when there is no Transfer-Encoding. */
+    private static boolean chunked(HttpMessage message) {
+        return message.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && HttpUtil.isTransferEncodingChunked(message);
     }
 
     private void discardRest(Object msg) {
@@ -350,6 +366,7 @@ final class LiveConnection extends ChannelDuplexHandler {
         final boolean keepAlive;
         final boolean idempotent;
         final boolean http10;
+        final boolean chunked;
         /** No body declared: the head goes as a full request, whatever empty end the codec delivers later is dropped. */
         final boolean bodyless;
         /** Request body chunks: all of them while the body fits the replay buffer, else only those not sent yet. */
@@ -381,7 +398,8 @@ final class LiveConnection extends ChannelDuplexHandler {
             this.keepAlive = keepAlive;
             this.idempotent = LiveTraffic.IDEMPOTENT.contains(request.method());
             this.http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-            this.bodyless = plan.declaredLength() <= 0 && !HttpUtil.isTransferEncodingChunked(request);
+            this.chunked = chunked(request);
+            this.bodyless = plan.declaredLength() <= 0 && !chunked;
         }
 
         // -- request side
@@ -532,7 +550,7 @@ final class LiveConnection extends ChannelDuplexHandler {
             headers.set(HttpHeaderNames.HOST, t.authority);
             if (plan.declaredLength() >= 0) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH, plan.declaredLength());
-            } else if (HttpUtil.isTransferEncodingChunked(request)) {
+            } else if (chunked) {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
             // the head is encoded during write, on this loop, so the shared headers may change for a next attempt
@@ -619,8 +637,8 @@ final class LiveConnection extends ChannelDuplexHandler {
                 t.succeeded(took);
                 settled = true;
             }
-            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(response);
+            upstreamKeepAlive = keepAlive(response);
+            boolean upstreamChunked = chunked(response);
             // the upstream's answer goes on as it is, minus hop-by-hop headers (no copy of the headers)
             HttpHeaders out = response.headers();
             String length = out.get(HttpHeaderNames.CONTENT_LENGTH);

@@ -272,7 +272,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         }
         // residency: by route and by header; two different tags cannot both be honoured
         ResidencyZone zone = match.zone();
-        List<String> tags = headers.getAll(residencyName);
+        List<String> tags = all(headers, residencyName);
         if (!tags.isEmpty()) {
             if (tags.size() > 1) {
                 return new Refusal(HttpStatus.BAD_REQUEST, ProblemTypes.MALFORMED_REQUEST, "Bad request",
@@ -290,8 +290,8 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
             }
             zone = tagged;
         }
-        List<String> forwarded = headers.getAll(FORWARDED);
-        List<String> forwardedFor = headers.getAll(X_FORWARDED_FOR);
+        List<String> forwarded = all(headers, FORWARDED);
+        List<String> forwardedFor = all(headers, X_FORWARDED_FOR);
         ClientAddresses.Client client = clients.resolve(peer, forwarded.isEmpty() ? null : forwarded,
                 forwardedFor.isEmpty() ? null : forwardedFor);
         if (client.error() != null || client.address() == null) {
@@ -316,7 +316,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         RegionId sessionRegion = null;
         String currentCookie = null;
         if (!cookieName.isEmpty()) {
-            String cookie = currentCookie = cookieValue(headers.getAll(HttpHeaderNames.COOKIE));
+            String cookie = currentCookie = cookieValue(all(headers, HttpHeaderNames.COOKIE));
             if (cookie != null && cookie.length() > 17 && cookie.charAt(16) == '.' && isHex(cookie, 16)
                     && RegionId.isValid(cookie.substring(17))) {
                 sessionId = cookie.substring(0, 16);
@@ -727,7 +727,7 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
         // one pass over the client's headers, leaving out hop-by-hop ones and those the client named in Connection
         // (RFC 9110 7.6.1); cheaper than copying everything and removing a dozen names again
         List<String> named = null;
-        for (String connection : in.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String connection : all(in, HttpHeaderNames.CONNECTION)) {
             for (String token : connection.split(",")) {
                 String name = token.strip();
                 if (!name.isEmpty()) {
@@ -751,18 +751,23 @@ public final class LiveTraffic implements HttpHandlerDecoratorFactory, Ordered {
             out.set(X_FORWARDED_HOST, host);
         }
         String peerText = peer == null || peer.getAddress() == null ? client.text() : peer.getAddress().getHostAddress();
-        List<String> forwardedFor = in.getAll(X_FORWARDED_FOR);
+        List<String> forwardedFor = all(in, X_FORWARDED_FOR);
         out.set(X_FORWARDED_FOR, forwardedFor.isEmpty() ? peerText : String.join(", ", forwardedFor) + ", " + peerText);
         out.set(X_FORWARDED_PROTO, HTTP);
         // RFC 7239: this hop's element appended to what earlier proxies wrote (all their lines, in order)
         String element = "for=" + ClientAddresses.node(peerText) + ";proto=http" + (host != null && quotable(host) ? ";host=\"" + host + "\"" : "");
-        List<String> earlier = in.getAll(FORWARDED);
+        List<String> earlier = all(in, FORWARDED);
         out.set(FORWARDED, earlier.isEmpty() ? element : String.join(", ", earlier) + ", " + element);
         out.set(DECISION_NAME, decisionId);
         return out;
     }
 
     // ---- small helpers ---------------------------------------------------------------------------------------------
+
+    /** Every value of {@code name}; most headers asked for are absent, and a hash lookup answers that without a list. */
+    private static List<String> all(io.netty.handler.codec.http.HttpHeaders headers, CharSequence name) {
+        return headers.contains(name) ? headers.getAll(name) : List.of();
+    }
 
     @Nullable String cookieValue(@Nullable List<String> cookieHeaders) {
         if (cookieHeaders == null) {
