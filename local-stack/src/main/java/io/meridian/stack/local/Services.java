@@ -48,6 +48,13 @@ public enum Services {
         this.port = port;
     }
 
+    /** The feature version of the Java whose launcher is {@code java} ({@code <home>/bin/java}). */
+    private static int featureVersionOf(Path java) {
+        Path bin = java.toAbsolutePath().getParent();
+        Path home = bin == null ? null : bin.getParent();
+        return home == null ? Runtime.version().feature() : StartupCache.featureVersion(home);
+    }
+
     /** The Maven module (and jar and component) name. */
     public String module() {
         return module;
@@ -101,6 +108,11 @@ public enum Services {
             }
         }
         command.addAll(cacheOptions);
+        if ((this == GATEWAY || this == REGION || this == BACKUP) && featureVersionOf(java) >= 23) {
+            // their main turns Netty's sun.misc.Unsafe paths back on (NettyUnsafe); with this flag (Java 23+) the JVM allows that
+            // without printing its deprecation warning into the service's log
+            command.add("--sun-misc-unsafe-memory-access=allow");
+        }
         if (this == BACKUP) {
             // restores hash parts in vector lanes (PartDigests), about four times cheaper per byte; without the module they
             // fall back to the JDK's SHA-256

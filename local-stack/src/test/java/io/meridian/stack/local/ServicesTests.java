@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command lines the local stack runs the services with. */
 class ServicesTests {
@@ -27,6 +28,29 @@ class ServicesTests {
                         "--spring.security.oauth2.resourceserver.jwt.public-key-location=file:/data/keys/jwt-public.pem",
                         "--logging.file.name=/data/logs/failover-service.log",
                         "--logging.structured.format.file=ecs");
+    }
+
+    @Test
+    void theNettyServicesMayUseUnsafeWithoutTheJvmsWarningOnJava23AndLater(@TempDir Path jdks) throws Exception {
+        Path java25 = jdk(jdks.resolve("25"), "25.0.3");
+        Path java21 = jdk(jdks.resolve("21"), "21.0.9");
+        String flag = "--sun-misc-unsafe-memory-access=allow";
+        for (Services service : List.of(Services.GATEWAY, Services.REGION, Services.BACKUP)) {
+            assertThat(command(service, java25)).as(service.module()).containsSubsequence(flag, "-jar");
+            assertThat(command(service, java21)).as(service.module() + " on Java 21, which does not know the flag").doesNotContain(flag);
+        }
+        assertThat(command(Services.ROUTING, java25)).doesNotContain(flag);
+    }
+
+    private static Path jdk(Path home, String version) throws Exception {
+        java.nio.file.Files.createDirectories(home.resolve("bin"));
+        java.nio.file.Files.writeString(home.resolve("release"), "JAVA_VERSION=\"" + version + "\"\n");
+        return home.resolve("bin").resolve("java");
+    }
+
+    private static List<String> command(Services service, Path java) {
+        return service.command(java, Path.of("/repo/" + service.module() + ".jar"), KEY, Path.of("/data/logs/x.log"),
+                "jdbc:postgresql://127.0.0.1:15432/meridian", "127.0.0.1:19092", List.of());
     }
 
     @Test
