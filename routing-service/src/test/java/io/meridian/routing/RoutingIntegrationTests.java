@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.ClientSubnetOption;
 import org.xbill.DNS.DClass;
@@ -42,10 +41,8 @@ import io.meridian.common.region.ResidencyZone;
 import io.meridian.common.routing.RoutingDecider;
 import io.meridian.common.routing.RoutingDecision;
 import io.meridian.common.routing.RoutingTable;
-import io.meridian.common.time.HybridLogicalClock;
 import io.meridian.routing.decide.RoutingEngine;
 import io.meridian.support.kafka.CompactedTopicReader;
-import io.meridian.support.kafka.EventPublisher;
 import io.meridian.testsupport.TestInfrastructure;
 import io.meridian.testsupport.TestTokens;
 import tools.jackson.databind.JsonNode;
@@ -60,12 +57,6 @@ class RoutingIntegrationTests extends RoutingIntegrationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    @LocalServerPort
-    int port;
-    @Autowired
-    EventPublisher events;
-    @Autowired
-    HybridLogicalClock clock;
     @Autowired
     RoutingEngine engine;
 
@@ -73,7 +64,7 @@ class RoutingIntegrationTests extends RoutingIntegrationTest {
 
     @BeforeEach
     void setUp() {
-        fixtures = new RoutingFixtures(events, clock, port);
+        fixtures = fixtures();
     }
 
     private void register(Region... regions) throws Exception {

@@ -8,7 +8,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 
 import io.meridian.testsupport.OpenEndpointWalk;
@@ -16,9 +15,6 @@ import io.meridian.testsupport.ServiceConformance;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class RoutingServiceIntegrationTests extends RoutingIntegrationTest {
-
-    @LocalServerPort
-    int port;
 
     @Autowired
     ApplicationContext context;

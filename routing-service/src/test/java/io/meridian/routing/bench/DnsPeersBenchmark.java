@@ -11,16 +11,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import io.meridian.common.region.RegionStatus;
 import io.meridian.common.region.ResidencyZone;
-import io.meridian.common.time.HybridLogicalClock;
 import io.meridian.routing.RoutingFixtures;
 import io.meridian.routing.RoutingIntegrationTest;
-import io.meridian.support.kafka.EventPublisher;
 
 /**
  * Benchmark, not a test: serves the zone of {@code /work/shared/anchors/dns-peers.sh}
@@ -46,16 +43,10 @@ class DnsPeersBenchmark extends RoutingIntegrationTest {
                 () -> String.join(",", addresses)));
     }
 
-    @LocalServerPort
-    int port;
-    @Autowired
-    EventPublisher events;
-    @Autowired
-    HybridLogicalClock clock;
 
     @Test
     void dnsperfAgainstBind() throws Exception {
-        RoutingFixtures fixtures = new RoutingFixtures(events, clock, port);
+        RoutingFixtures fixtures = fixtures();
         for (String service : RECORDS.keySet()) {
             fixtures.publishRegion(region(regionOf(service), ResidencyZone.US, "US", 38.9, -77.4, RegionStatus.ACTIVE, RECORDS.get(service)[0]), 1);
         }

@@ -21,16 +21,13 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import io.meridian.common.events.Topics;
 import io.meridian.common.region.RegionId;
 import io.meridian.common.region.RegionStatus;
 import io.meridian.common.region.ResidencyZone;
-import io.meridian.common.time.HybridLogicalClock;
 import io.meridian.routing.RoutingFixtures;
 import io.meridian.routing.RoutingIntegrationTest;
-import io.meridian.support.kafka.EventPublisher;
 import io.meridian.testsupport.TestInfrastructure;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -47,18 +44,12 @@ class TablePublishLatencyBenchmark extends RoutingIntegrationTest {
 
     private static final int FLIPS = 300;
 
-    @LocalServerPort
-    int port;
-    @Autowired
-    EventPublisher events;
-    @Autowired
-    HybridLogicalClock clock;
     @Autowired
     MeterRegistry meters;
 
     @Test
     void healthChangeToPublishedTable() throws Exception {
-        RoutingFixtures support = new RoutingFixtures(events, clock, port);
+        RoutingFixtures support = fixtures();
         support.publishRegion(region("us-lat-1", ResidencyZone.US, "US", 38.9, -77.4, RegionStatus.ACTIVE, "192.0.2.91"), 1);
         support.publishRegion(region("us-lat-2", ResidencyZone.US, "US", 45.6, -121.2, RegionStatus.ACTIVE, "192.0.2.92"), 1);
 

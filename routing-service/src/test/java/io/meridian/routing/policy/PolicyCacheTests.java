@@ -11,19 +11,15 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.meridian.common.region.RegionId;
 import io.meridian.common.region.RegionStatus;
 import io.meridian.common.region.ResidencyZone;
-import io.meridian.common.time.HybridLogicalClock;
-import io.meridian.routing.RoutingFixtures;
 import io.meridian.routing.RoutingIntegrationTest;
 import io.meridian.routing.engine.PolicyDocument;
 import io.meridian.routing.inputs.RegionDirectory;
 import io.meridian.routing.table.RoutingTables;
-import io.meridian.support.kafka.EventPublisher;
 
 /**
  * The in-memory policy cache against the periodic refresh: a refresh on another thread that reads the
@@ -32,12 +28,6 @@ import io.meridian.support.kafka.EventPublisher;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class PolicyCacheTests extends RoutingIntegrationTest {
 
-    @LocalServerPort
-    int port;
-    @Autowired
-    EventPublisher events;
-    @Autowired
-    HybridLogicalClock clock;
     @Autowired
     PolicyService service;
     @Autowired
@@ -51,7 +41,7 @@ class PolicyCacheTests extends RoutingIntegrationTest {
 
     @Test
     void aRefreshReadingBeforeTheCommitDoesNotHideTheNewPolicy() throws Exception {
-        new RoutingFixtures(events, clock, port).publishRegion(
+        fixtures().publishRegion(
                 region("us-cache-1", ResidencyZone.US, "US", 38.9, -77.4, RegionStatus.ACTIVE, "192.0.2.81"), 1);
         await().atMost(Duration.ofSeconds(20)).until(() -> directory.get(RegionId.of("us-cache-1")).isPresent());
         PolicyDocument policy = new PolicyDocument("cache-race", null, List.of("us-cache-1"), null,
