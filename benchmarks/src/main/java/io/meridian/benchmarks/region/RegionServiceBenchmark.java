@@ -61,12 +61,15 @@ import io.vertx.core.Vertx;
  * {@code ./mvnw -B -q -pl benchmarks -am process-classes -Dbench}. Environment variables change the
  * shape: {@code BENCH_REGIONS} (200), {@code BENCH_SERVICES} (20), {@code BENCH_RATE} (200 requests/s),
  * {@code BENCH_SECONDS} (30), {@code BENCH_HEAP} (512m), {@code BENCH_PARALLELISM} (32 executor threads),
- * {@code BENCH_WARMUP} (30 s of registry load before measuring), {@code BENCH_GC} (region-service's collector flag, {@code -XX:+UseG1GC}); {@code BENCH_SERVICES=0}
+ * {@code BENCH_WARMUP} (30 s of registry load before measuring), {@code BENCH_DEPLOY_WARMUP} (10 other services
+ * deployed to every region before the measured deployments, reported as the cold figure; 0 measures a cold service), {@code BENCH_GC} (region-service's collector flag, {@code -XX:+UseG1GC}); {@code BENCH_SERVICES=0}
  * measures the registry alone.
  */
 public final class RegionServiceBenchmark {
 
     private static final String NAMESPACE = "meridian";
+    /** The warm-up's services are named this and a number; the measured ones {@code svc-N}. */
+    private static final String WARMUP = "warmup-";
     /** A G1 pause line of {@code -Xlog:gc}: {@code ... 233M->80M(257M) 12.3ms}. */
     private static final Pattern GC_LINE = Pattern.compile("Pause.* ([0-9]+)M->([0-9]+)M\\(([0-9]+)M\\)");
 
@@ -76,6 +79,7 @@ public final class RegionServiceBenchmark {
     private final int seconds = env("BENCH_SECONDS", 30);
     private final String heap = System.getenv().getOrDefault("BENCH_HEAP", "512m");
     private final int parallelism = env("BENCH_PARALLELISM", 32);
+    private final int deployWarmup = env("BENCH_DEPLOY_WARMUP", 10);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     private final List<KubernetesMockServer> servers = new ArrayList<>();
     private final List<KubernetesClient> controllerClients = new ArrayList<>();
@@ -87,6 +91,10 @@ public final class RegionServiceBenchmark {
     private Path root;
     private String loadBefore = "";
     private PostgresCluster postgres;
+    /** The poll of the runs' states: one session, not a new PostgreSQL backend ten times a second. */
+    private Connection statesConnection;
+    private long requestsAtStart;
+    private String warmupSummary = "none (BENCH_DEPLOY_WARMUP=0: the figures below are a cold service's)";
     private KafkaBroker kafka;
     private Process service;
     private URI base;
@@ -158,8 +166,14 @@ public final class RegionServiceBenchmark {
                     return null;
                 }));
             }
+            List<String> named = new ArrayList<>();
             for (int s = 0; s < services; s++) {
-                String name = serviceName(s);
+                named.add(serviceName(s));
+            }
+            for (int s = 0; s < deployWarmup; s++) {
+                named.add(WARMUP + (s + 1));
+            }
+            for (String name : named) {
                 work.add(pool.submit(() -> expect(201, send("PUT", "/api/v1/deployments/config/values/services/" + name, operator,
                         "{\"values\":{\"image\":{\"repository\":\"meridian/" + name + "\"},\"config\":{\"SERVICE\":\"" + name + "\"}}}"))));
             }
@@ -180,54 +194,52 @@ public final class RegionServiceBenchmark {
         log("Registry: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors", pct(latencies, 50), pct(latencies, 99),
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
 
+        // The deployment path warmed up the way the registry's is (JIT, pools, the drift watches of every region), on
+        // services of their own: a control plane deploys for days, so its first minute is not what this figure is about.
+        if (services > 0 && deployWarmup > 0) {
+            long warm = System.nanoTime();
+            double warmCpu0 = cpuSeconds(service.pid());
+            int warmRuns = 0;
+            for (int s = 0; s < deployWarmup; s++) {
+                warmRuns += deploy(WARMUP + (s + 1), "0.0." + s);
+            }
+            Map<String, Integer> warmStates = awaitFinished(WARMUP + "%", warmRuns, warm, null);
+            double warmCpu = cpuSeconds(service.pid()) - warmCpu0;
+            warmupSummary = String.format("%d region runs of %d other services on a cold service, all finished after %.1f s (%s);"
+                    + " region-service CPU %.1f s, %.1f ms per region run", warmRuns, deployWarmup, (System.nanoTime() - warm) / 1e9, warmStates,
+                    warmCpu, warmCpu * 1000 / Math.max(1, warmRuns));
+            log("Deploy warm-up: %s", warmupSummary);
+            Waits.pause(Duration.ofSeconds(5)); // let the watches' start and the last events settle
+        }
+
         // Placed, rendered and applied.
         double serviceCpu0 = cpuSeconds(service.pid());
         double driverCpu0 = cpuSeconds(ProcessHandle.current().pid());
-        long requests0 = apiRequests();
+        Map<String, Double> serviceThreads0 = cpuByThreadKind(service.pid());
+        Map<String, Double> driverThreads0 = cpuByThreadKind(ProcessHandle.current().pid());
+        requestsAtStart = apiRequests();
         long start = System.nanoTime();
         int runs = 0;
         for (int s = 0; s < services; s++) {
-            String name = serviceName(s);
-            String placement = send("GET", "/api/v1/placements?service=" + name, viewer, null).body();
-            List<String> eligible = eligible(placement);
-            String ids = String.join(",", eligible.stream().map(id -> "\"" + id + "\"").toList());
-            expect(202, send("POST", "/api/v1/deployments", operator,
-                    "{\"service\":\"" + name + "\",\"version\":\"1.0." + s + "\",\"regions\":[" + ids + "]}"));
-            runs += eligible.size();
+            runs += deploy(serviceName(s), "1.0." + s);
         }
         long submitted = System.nanoTime();
         log("Placed %d services and submitted %d region runs in %d ms", services, runs, (submitted - start) / 1_000_000);
-        long applied = 0;
-        long ready;
-        Map<String, Integer> states;
-        while (true) {
-            states = states();
-            int done = states.getOrDefault("ROLLING_OUT", 0) + states.getOrDefault("SUCCEEDED", 0);
-            int failed = states.getOrDefault("FAILED", 0);
-            if (applied == 0 && done + failed >= runs) {
-                applied = System.nanoTime();
-                log("All %d region runs applied after %d ms (%s); the API servers received %d requests meanwhile", runs,
-                        (applied - start) / 1_000_000, states, apiRequests() - requests0);
-            }
-            if (states.getOrDefault("SUCCEEDED", 0) + failed >= runs) {
-                ready = System.nanoTime();
-                break;
-            }
-            if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(10)) {
-                throw new IllegalStateException("not done after 10 minutes: " + states);
-            }
-            Waits.pause(Duration.ofMillis(100)); // poll the runs' states
-        }
-        log("All %d region runs finished after %d ms: %s (controller marked %d Deployments rolled out)", runs,
+        long[] applied = new long[1];
+        Map<String, Integer> states = awaitFinished("svc-%", runs, start, applied);
+        long ready = System.nanoTime();
+        log("All %d region runs finished after %d ms: %s (controller marked %d Deployments rolled out, warm-up included)", runs,
                 (ready - start) / 1_000_000, states, rolledOut.get());
         log("The API servers received %d requests from the deployments' start until every run finished (%.1f per region run, the"
-                + " controllers' status writes included)", apiRequests() - requests0, (apiRequests() - requests0) / (double) runs);
+                + " controllers' status writes included)", apiRequests() - requestsAtStart, (apiRequests() - requestsAtStart) / (double) runs);
         double serviceCpu = cpuSeconds(service.pid()) - serviceCpu0;
         double driverCpu = cpuSeconds(ProcessHandle.current().pid()) - driverCpu0;
+        String serviceSplit = since(serviceThreads0, cpuByThreadKind(service.pid()));
+        String driverSplit = since(driverThreads0, cpuByThreadKind(ProcessHandle.current().pid()));
         long[] deployHeap = gcPeaks();
         histogram("after-deployments");
 
-        // The same load right after the deployments, while the drift watcher starts watching every region.
+        // The same load right after the deployments (the drift watcher starts watching every region now, or did in the warm-up).
         int errorsAfterBefore = errors.get();
         long[] after = load(Math.min(seconds, 15), true);
         Arrays.sort(after);
@@ -239,18 +251,20 @@ public final class RegionServiceBenchmark {
         System.out.println();
         System.out.println("## Region service benchmark results (" + Instant.now() + ")");
         System.out.printf("regions=%d services=%d region-runs=%d executor-threads=%d heap-cap=%s%n", regions, services, runs, parallelism, heap);
-        System.out.printf("placed+rendered+applied wall time: %.1f s%n", (applied - start) / 1e9);
+        System.out.printf("deploy warm-up before the measured runs: %s%n", warmupSummary);
+        System.out.printf("placed+rendered+applied wall time: %.1f s%n", (applied[0] - start) / 1e9);
         System.out.printf("placed+rendered+applied+rolled out (simulated controller) wall time: %.1f s%n", (ready - start) / 1e9);
         System.out.printf("final states: %s%n", states);
         System.out.printf("CPU used meanwhile: region-service %.1f s (%.1f ms per region run); this driver (200 mock API servers and the"
                 + " simulated controllers) %.1f s%n", serviceCpu, serviceCpu * 1000 / runs, driverCpu);
+        System.out.printf("  by thread kind (CPU-s of threads alive at the end): region-service %s; driver %s%n", serviceSplit, driverSplit);
         System.out.printf("peak heap used (G1, before a collection, from the GC log) until the deployments finished: %d MB; over the whole run: %d MB;"
                 + " largest heap after a collection: %d MB; heap committed at most: %d MB%n", deployHeap[0], runHeap[0], runHeap[1], runHeap[2]);
         System.out.printf("registry GET /api/v1/regions/{id} at %d/s for %d s (idle service): n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms p99.9=%.2f ms max=%.2f ms errors=%d%n",
                 rate, seconds, latencies.length, pct(latencies, 50), pct(latencies, 90), pct(latencies, 99), pct(latencies, 99.9),
                 latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6, registryErrors);
-        System.out.printf("registry GET at %d/s right after the deployments (drift watches starting): n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms errors=%d%n",
-                rate, after.length, pct(after, 50), pct(after, 99), after.length == 0 ? 0 : after[after.length - 1] / 1e6, afterErrors);
+        System.out.printf("registry GET at %d/s right after the deployments (drift watches %s): n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms errors=%d%n",
+                rate, deployWarmup > 0 ? "running since the warm-up" : "starting", after.length, pct(after, 50), pct(after, 99), after.length == 0 ? 0 : after[after.length - 1] / 1e6, afterErrors);
         System.out.println("machine load average (1/5/15 min) at the start: " + loadBefore + "; at the end: " + loadAfter);
         System.out.println("region-service log, GC log and heap histograms: " + root);
     }
@@ -429,10 +443,49 @@ public final class RegionServiceBenchmark {
         return new long[] {before, after, committed};
     }
 
-    private Map<String, Integer> states() throws Exception {
+    /** Places {@code name} and deploys it at {@code version} to every eligible region; returns the number of region runs. */
+    private int deploy(String name, String version) {
+        String placement = send("GET", "/api/v1/placements?service=" + name, viewer, null).body();
+        List<String> eligible = eligible(placement);
+        String ids = String.join(",", eligible.stream().map(id -> "\"" + id + "\"").toList());
+        expect(202, send("POST", "/api/v1/deployments", operator,
+                "{\"service\":\"" + name + "\",\"version\":\"" + version + "\",\"regions\":[" + ids + "]}"));
+        return eligible.size();
+    }
+
+    /**
+     * Polls the region runs of the services named like {@code services} (SQL LIKE) until all {@code runs} finished; when
+     * {@code applied} has an unset (zero) first element, its first element becomes the time all were applied (ROLLING_OUT or later).
+     */
+    private Map<String, Integer> awaitFinished(String services, int runs, long start, long[] applied) throws Exception {
+        while (true) {
+            Map<String, Integer> states = states(services);
+            int done = states.getOrDefault("ROLLING_OUT", 0) + states.getOrDefault("SUCCEEDED", 0);
+            int failed = states.getOrDefault("FAILED", 0);
+            if (applied != null && applied.length > 0 && applied[0] == 0 && done + failed >= runs) {
+                applied[0] = System.nanoTime();
+                log("All %d region runs applied after %d ms (%s); the API servers received %d requests meanwhile", runs,
+                        (applied[0] - start) / 1_000_000, states, apiRequests() - requestsAtStart);
+            }
+            if (states.getOrDefault("SUCCEEDED", 0) + failed >= runs) {
+                return states;
+            }
+            if (System.nanoTime() - start > TimeUnit.MINUTES.toNanos(10)) {
+                throw new IllegalStateException("not done after 10 minutes: " + states);
+            }
+            Waits.pause(Duration.ofMillis(100)); // poll the runs' states
+        }
+    }
+
+    private Map<String, Integer> states(String services) throws Exception {
         Map<String, Integer> states = new HashMap<>();
-        try (Connection connection = postgres.connect("meridian"); Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery("SELECT state, count(*) FROM region.deployment_regions GROUP BY state")) {
+        if (statesConnection == null) {
+            statesConnection = postgres.connect("meridian");
+        }
+        try (java.sql.PreparedStatement statement = statesConnection.prepareStatement(
+                "SELECT state, count(*) FROM region.deployment_regions WHERE service LIKE ? GROUP BY state")) {
+            statement.setString(1, services);
+            ResultSet rs = statement.executeQuery();
             while (rs.next()) {
                 states.put(rs.getString(1), rs.getInt(2));
             }
@@ -506,6 +559,16 @@ public final class RegionServiceBenchmark {
             service.destroyForcibly();
         }
         // each step on its own: one that throws must not leave Kafka or PostgreSQL running behind the benchmark
+        if (statesConnection != null) {
+            Connection connection = statesConnection;
+            quietly("closing the states poll's session", () -> {
+                try {
+                    connection.close();
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
         controllers.forEach(informer -> quietly("closing an informer", informer::close));
         controllerClients.forEach(client -> quietly("closing a controller client", client::close));
         servers.forEach(server -> quietly("stopping a mock API server", server::destroy));
@@ -534,6 +597,37 @@ public final class RegionServiceBenchmark {
         } catch (IOException | RuntimeException e) {
             return 0;
         }
+    }
+
+    /**
+     * CPU seconds of a JVM's live threads by kind, from {@code /proc/<pid>/task}: the JIT compilers, the garbage collector,
+     * and everything else (the application). A thread that ended meanwhile is missing from both readings.
+     */
+    private static Map<String, Double> cpuByThreadKind(long pid) {
+        Map<String, Double> kinds = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            tasks.forEach(task -> {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+                    String kind = name.contains("CompilerThre") ? "jit" : name.startsWith("GC Thread") || name.startsWith("G1 ") ? "gc" : "app";
+                    kinds.merge(kind, seconds, Double::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while listed
+                }
+            });
+        } catch (IOException e) {
+            // no /proc: no split
+        }
+        return kinds;
+    }
+
+    private static String since(Map<String, Double> before, Map<String, Double> after) {
+        List<String> parts = new ArrayList<>();
+        after.forEach((kind, seconds) -> parts.add(String.format("%s %.1f", kind, seconds - before.getOrDefault(kind, 0.0))));
+        return String.join(", ", parts);
     }
 
     private static int env(String name, int fallback) {

@@ -7,6 +7,9 @@ import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 /**
  * The placeholders of a template: {@code {{ .Values.image.registry }}} (a value, by dotted path),
  * {@code {{ .Release.Service }}}, {@code .Release.Region}, {@code .Release.Version} and
@@ -18,6 +21,8 @@ final class Placeholders {
     static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*(.*?)\\s*}}");
     private static final Pattern EXPRESSION = Pattern.compile(
             "\\.(Values((?:\\.[A-Za-z0-9_-]+)+)|Release\\.(Service|Region|Version|Namespace))(\\?)?");
+    /** Every render parses the same few template strings again: their placeholders, parsed once (a malformed one is not kept). */
+    private static final Cache<String, List<Placeholder>> PARSED = Caffeine.newBuilder().maximumSize(4096).build();
 
     private Placeholders() {
     }
@@ -39,6 +44,13 @@ final class Placeholders {
 
     /** The placeholders in {@code text}, in order; throws {@link IllegalArgumentException} with a reason when one is malformed. */
     static List<Placeholder> parse(String text) {
+        if (!text.contains("{{")) {
+            return List.of();
+        }
+        return PARSED.get(text, Placeholders::parseText);
+    }
+
+    private static List<Placeholder> parseText(String text) {
         List<Placeholder> found = new ArrayList<>();
         Matcher matcher = PLACEHOLDER.matcher(text);
         int end = 0;
@@ -59,7 +71,7 @@ final class Placeholders {
         if (rest.contains("{{")) {
             throw new IllegalArgumentException("has an unclosed '{{'");
         }
-        return found;
+        return List.copyOf(found);
     }
 
     /** The single placeholder {@code text} consists of, or null when it has other text around it (or none). */

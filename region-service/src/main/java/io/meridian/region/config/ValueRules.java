@@ -27,6 +27,7 @@ public final class ValueRules {
     private static final Pattern REPOSITORY = Pattern.compile("[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*");
     private static final Pattern CONFIG_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
     private static final Pattern PERCENT = Pattern.compile("([0-9]|[1-9][0-9]|100)%");
+    private static final Pattern ABSOLUTE_PATH = Pattern.compile("/[^\\s]*");
 
     /** Values of {@code drift.policy}. */
     public static final Set<String> DRIFT_POLICIES = Set.of("correct", "report");
@@ -98,8 +99,8 @@ public final class ValueRules {
             errors.add(new FieldError(prefix + ".podDisruptionBudget.minAvailable", "must be a count (0 or more) or a percentage like \"50%\""));
         }
         object(values, "probes", prefix, errors);
-        string(values, "probes.readinessPath", prefix, errors, Pattern.compile("/[^\\s]*"), "must be an absolute path");
-        string(values, "probes.livenessPath", prefix, errors, Pattern.compile("/[^\\s]*"), "must be an absolute path");
+        string(values, "probes.readinessPath", prefix, errors, ABSOLUTE_PATH, "must be an absolute path");
+        string(values, "probes.livenessPath", prefix, errors, ABSOLUTE_PATH, "must be an absolute path");
         object(values, "resources", prefix, errors);
         object(values, "drift", prefix, errors);
         oneOf(values, "drift.policy", prefix, errors, DRIFT_POLICIES);
