@@ -10,8 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -203,7 +203,7 @@ public final class RegionServiceBenchmark {
             for (int s = 0; s < deployWarmup; s++) {
                 warmRuns += deploy(WARMUP + (s + 1), "0.0." + s);
             }
-            Map<String, Integer> warmStates = awaitFinished(WARMUP + "%", warmRuns, warm, null);
+            Map<String, Integer> warmStates = awaitFinished(WARMUP + "%", warmRuns, warm, new long[0]);
             double warmCpu = cpuSeconds(service.pid()) - warmCpu0;
             warmupSummary = String.format("%d region runs of %d other services on a cold service, all finished after %.1f s (%s);"
                     + " region-service CPU %.1f s, %.1f ms per region run", warmRuns, deployWarmup, (System.nanoTime() - warm) / 1e9, warmStates,
@@ -454,15 +454,15 @@ public final class RegionServiceBenchmark {
     }
 
     /**
-     * Polls the region runs of the services named like {@code services} (SQL LIKE) until all {@code runs} finished; when
-     * {@code applied} has an unset (zero) first element, its first element becomes the time all were applied (ROLLING_OUT or later).
+     * Polls the region runs of the services named like {@code services} (SQL LIKE) until all {@code runs} finished; the first
+     * element of {@code applied}, if it has one, becomes the time all were applied (ROLLING_OUT or later).
      */
     private Map<String, Integer> awaitFinished(String services, int runs, long start, long[] applied) throws Exception {
         while (true) {
             Map<String, Integer> states = states(services);
             int done = states.getOrDefault("ROLLING_OUT", 0) + states.getOrDefault("SUCCEEDED", 0);
             int failed = states.getOrDefault("FAILED", 0);
-            if (applied != null && applied.length > 0 && applied[0] == 0 && done + failed >= runs) {
+            if (applied.length > 0 && applied[0] == 0 && done + failed >= runs) {
                 applied[0] = System.nanoTime();
                 log("All %d region runs applied after %d ms (%s); the API servers received %d requests meanwhile", runs,
                         (applied[0] - start) / 1_000_000, states, apiRequests() - requestsAtStart);
@@ -482,7 +482,7 @@ public final class RegionServiceBenchmark {
         if (statesConnection == null) {
             statesConnection = postgres.connect("meridian");
         }
-        try (java.sql.PreparedStatement statement = statesConnection.prepareStatement(
+        try (PreparedStatement statement = statesConnection.prepareStatement(
                 "SELECT state, count(*) FROM region.deployment_regions WHERE service LIKE ? GROUP BY state")) {
             statement.setString(1, services);
             ResultSet rs = statement.executeQuery();
