@@ -19,9 +19,12 @@ import io.meridian.common.problem.Problems;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.pool.FixedChannelPool;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -66,6 +69,8 @@ final class LiveConnection extends ChannelDuplexHandler {
 
     /** Pipelined requests queued before the connection stops reading until the earlier answers are out. */
     private static final int MAX_PIPELINED = 8;
+    /** Longest a closing connection keeps reading what the client still sends after the answer (see {@link #closeAfter}). */
+    private static final long LINGER_MILLIS = 2_000;
 
     private final FastPath path;
     private @Nullable ChannelHandlerContext ctx;
@@ -76,6 +81,8 @@ final class LiveConnection extends ChannelDuplexHandler {
     private boolean live;
     /** Skipping the rest of a request the gateway answered itself. */
     private boolean discarding;
+    /** Answered with Connection: close; reading and dropping whatever the client still sends until it closes. */
+    private boolean lingering;
     private @Nullable Exchange current;
     private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
 
@@ -95,6 +102,10 @@ final class LiveConnection extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (handedOver) {
             ctx.fireChannelRead(msg);
+            return;
+        }
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
             return;
         }
         try {
@@ -294,7 +305,7 @@ final class LiveConnection extends ChannelDuplexHandler {
         }
         current = null;
         ChannelHandlerContext ctx = context();
-        if (!ctx.channel().isActive()) {
+        if (!ctx.channel().isActive() || lingering) {
             return;
         }
         // what arrived meanwhile goes where channelRead would have sent it: a new request, or the body of the current one
@@ -333,13 +344,52 @@ final class LiveConnection extends ChannelDuplexHandler {
         }
         if (!keepAlive) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            closeAfter(ctx.writeAndFlush(response));
         } else {
             if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
                 headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             }
             ctx.writeAndFlush(response);
         }
+    }
+
+    /**
+     * Closes the client connection once {@code written} is out, the way nginx's lingering close does: the answer is
+     * followed by a FIN, and whatever the client is still sending (the rest of a body the gateway refused, pipelined
+     * requests) is read and dropped until the client closes or {@link #LINGER_MILLIS} pass. Closing at once with unread
+     * bytes in the socket's receive buffer makes the kernel send a reset, and a client still writing its body then
+     * loses the answer (a 413 reads as "connection reset" instead).
+     */
+    private void closeAfter(ChannelFuture written) {
+        lingering = true;
+        Object next;
+        while ((next = pending.poll()) != null) {
+            ReferenceCountUtil.release(next);
+        }
+        written.addListener((ChannelFuture f) -> {
+            Channel channel = f.channel();
+            if (!f.isSuccess() || !channel.isActive() || !(channel instanceof DuplexChannel duplex)) {
+                channel.close();
+                return;
+            }
+            channel.config().setAutoRead(true);
+            duplex.shutdownOutput().addListener(shut -> {
+                if (!shut.isSuccess()) {
+                    channel.close();
+                }
+            });
+            ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            channel.closeFuture().addListener(closed -> deadline.cancel(false));
+        });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (lingering && evt instanceof ChannelInputShutdownEvent) {
+            ctx.close(); // the client has read the answer and closed its side (connections allowing half-closure)
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     private ChannelHandlerContext context() {
@@ -736,7 +786,9 @@ final class LiveConnection extends ChannelDuplexHandler {
             }
             releaseChunks();
             ChannelHandlerContext ctx = context();
-            if (closeClientAfter || !requestDone) {
+            if (!requestDone) {
+                closeAfter(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)); // the upstream answered before the body was all read
+            } else if (closeClientAfter) {
                 ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.flush();
