@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -41,8 +40,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import io.fabric8.kubernetes.client.Watcher;
-import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
 import io.meridian.region.config.ManifestKind;
@@ -95,7 +92,7 @@ class Fabric8Clusters implements Clusters, DisposableBean {
     private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
             .setWorkerPoolSize(8).setInternalBlockingPoolSize(8));
     private final HttpClient.Factory httpClients = new VertxHttpClientFactory(vertx);
-    /** Runs watch callbacks and other client tasks of every region (fabric8 keeps them ordered per watch). */
+    /** Runs the fabric8 clients' own background tasks, for every region. */
     private final ExecutorService tasks = Executors.newVirtualThreadPerTaskExecutor();
     private final JsonMapper json = JsonMapper.builder().build();
 
@@ -150,77 +147,15 @@ class Fabric8Clusters implements Clusters, DisposableBean {
     }
 
     /**
-     * Plain watches, one per kind, on the objects Meridian manages; no informer caches, so watching
-     * hundreds of regions costs no copy of every object. A new watch starts at "now", so the objects
-     * already there are listed once and passed on as ADDED. fabric8 reconnects a dropped watch by
-     * itself; a watch it gives up on (for example 410 Gone) closes the whole {@link Watch}, which the
-     * caller sees in {@link Watch#isOpen()} and replaces.
+     * A raw watch per kind on the objects Meridian manages ({@link ObjectWatch}): no informer caches, so watching hundreds
+     * of regions costs no copy of every object, and each event is parsed once. The objects already there arrive first,
+     * as ADDED; a dropped watch reconnects by itself.
      */
     @Override
     public Watch watch(ClusterTarget target, String namespace, Consumer<ObjectEvent> listener) {
-        AtomicBoolean open = new AtomicBoolean(true);
-        List<io.fabric8.kubernetes.client.Watch> watches = new ArrayList<>();
-        Watch handle = new Watch() {
-            @Override
-            public void close() {
-                open.set(false);
-                watches.forEach(watch -> {
-                    try {
-                        watch.close();
-                    } catch (RuntimeException e) {
-                        log.debug("closing a watch of {} failed: {}", target.region(), e.getMessage());
-                    }
-                });
-            }
-
-            @Override
-            public boolean isOpen() {
-                return open.get();
-            }
-        };
-        try {
-            call(target, "watch the managed objects", () -> {
-                for (ManifestKind kind : ManifestKind.values()) {
-                    watches.add(watchKind(target, namespace, kind, listener, open));
-                }
-                for (ManifestKind kind : ManifestKind.values()) {
-                    client(target).resources(type(kind)).inNamespace(namespace).withLabel(Renderer.MANAGED_BY, "meridian").list().getItems()
-                            .forEach(item -> listener.accept(new ObjectEvent(target, ObjectEvent.Type.ADDED,
-                                    new ObjectRef(kind, item.getMetadata().getName()), tree(item))));
-                }
-                return null;
-            });
-            return handle;
-        } catch (ClusterException e) {
-            handle.close();
-            throw e;
-        }
-    }
-
-    private <T extends HasMetadata> io.fabric8.kubernetes.client.Watch watchKind(ClusterTarget target, String namespace, ManifestKind kind,
-            Consumer<ObjectEvent> listener, AtomicBoolean open) {
-        @SuppressWarnings("unchecked")
-        Class<T> type = (Class<T>) type(kind);
-        return client(target).resources(type).inNamespace(namespace).withLabel(Renderer.MANAGED_BY, "meridian").watch(new Watcher<T>() {
-            @Override
-            public void eventReceived(Action action, T object) {
-                ObjectEvent.Type eventType = switch (action) {
-                    case ADDED -> ObjectEvent.Type.ADDED;
-                    case MODIFIED -> ObjectEvent.Type.MODIFIED;
-                    case DELETED -> ObjectEvent.Type.DELETED;
-                    default -> null;
-                };
-                if (eventType != null && object != null && object.getMetadata() != null) {
-                    listener.accept(new ObjectEvent(target, eventType, new ObjectRef(kind, object.getMetadata().getName()), tree(object)));
-                }
-            }
-
-            @Override
-            public void onClose(WatcherException cause) {
-                log.info("Watch of {} in {} closed: {}", kind.kind(), target.region(), cause.getMessage());
-                open.set(false);
-            }
-        });
+        KubernetesClient client = call(target, "watch the managed objects", () -> client(target));
+        return ObjectWatch.open(target, client.getHttpClient(), client.getMasterUrl().toString(), namespace, vertx, json,
+                properties.connectTimeout().toMillis(), listener);
     }
 
     /** The client of {@code target}: through its kubeconfig context when preferred and named, else its API URL. */
@@ -242,7 +177,6 @@ class Fabric8Clusters implements Clusters, DisposableBean {
             config.setConnectionTimeout((int) properties.connectTimeout().toMillis());
             config.setRequestTimeout((int) properties.requestTimeout().toMillis());
             config.setRequestRetryBackoffLimit(0);
-            config.setWatchReconnectInterval(1000);
             return new KubernetesClientBuilder().withConfig(config).withHttpClientFactory(httpClients).withKubernetesSerialization(serialization)
                     .withTaskExecutor(tasks).build();
         });
@@ -265,7 +199,7 @@ class Fabric8Clusters implements Clusters, DisposableBean {
     // the typed path converted every object from a tree to text, into the model, back to text, and the answer
     // the same way back, which was most of region-service's CPU per deployed object (docs/benchmarks.md).
 
-    private static String collectionPath(String namespace, ManifestKind kind) {
+    static String collectionPath(String namespace, ManifestKind kind) {
         String group = kind.apiVersion().indexOf('/') < 0 ? "/api/" : "/apis/";
         return group + kind.apiVersion() + "/namespaces/" + namespace + "/" + RESOURCES.get(kind);
     }

@@ -147,4 +147,44 @@ class Fabric8ClustersTests {
             }
         }
     }
+
+    @Test
+    void aWatchStartsWithWhatIsThereReconnectsAfterTheApiServerWasDownAndFailsFastWhenItCannotConnect() throws Exception {
+        try (MockCluster cluster = MockCluster.started()) {
+            Fabric8Clusters clusters = new Fabric8Clusters(new KubernetesProperties(Duration.ofSeconds(1), Duration.ofSeconds(5), false,
+                    null, null, false));
+            ClusterTarget target = new ClusterTarget(RegionId.of("kc-test-3"), URI.create(cluster.url()), null);
+            try {
+                clusters.create(target, "meridian", configMap("before", "alpha"));
+                JsonNode unmanaged = configMap("not-ours", "alpha");
+                ((tools.jackson.databind.node.ObjectNode) unmanaged.at("/metadata/labels")).remove("app.kubernetes.io/managed-by");
+                clusters.create(target, "meridian", unmanaged);
+                List<Clusters.ObjectEvent> seen = new CopyOnWriteArrayList<>();
+                try (Clusters.Watch watch = clusters.watch(target, "meridian", seen::add)) {
+                    // what exists comes first, as ADDED, parsed whole; objects Meridian does not manage are not watched
+                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(seen).extracting(e -> e.type() + " " + e.ref())
+                            .contains("ADDED ConfigMap/before"));
+                    assertThat(seen.get(0).object().at("/data/A").asString()).isEqualTo("1");
+                    assertThat(seen.get(0).target()).isEqualTo(target);
+                    cluster.stop();
+                    cluster.start(); // the same address, an empty store
+                    seen.clear();
+                    clusters.create(target, "meridian", configMap("after", "beta"));
+                    // the reconnected watch (1 s backoff, then 2 s) delivers it, as the current state or as a change
+                    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(seen).extracting(e -> e.type() + " " + e.ref())
+                            .contains("ADDED ConfigMap/after"));
+                    assertThat(watch.isOpen()).as("reconnecting is the watch's own job").isTrue();
+                    assertThat(seen).extracting(e -> e.ref().name()).doesNotContain("not-ours");
+                }
+                cluster.stop();
+                assertThatThrownBy(() -> clusters.watch(target, "meridian", e -> { }))
+                        .isInstanceOfSatisfying(ClusterException.class, e -> {
+                            assertThat(e.failure()).isEqualTo(ClusterException.Failure.UNREACHABLE);
+                            assertThat(e.getMessage()).contains("kc-test-3");
+                        });
+            } finally {
+                clusters.destroy();
+            }
+        }
+    }
 }
