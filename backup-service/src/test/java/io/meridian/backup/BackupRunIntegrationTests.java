@@ -37,9 +37,10 @@ class BackupRunIntegrationTests extends BackupIntegrationTest {
         bed.sql("us-east-1", "app",
                 "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, note text, placed timestamptz NOT NULL)",
                 "TRUNCATE orders",
-                // ~13 MB uncompressed: the dump (written with -Z0 in the tests) spans three 5 MB parts
-                "INSERT INTO orders SELECT i, 'customer-' || (i % 977), md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text), "
-                        + "timestamptz '2026-01-01' + i * interval '1 minute' FROM generate_series(1, 110000) i",
+                // ~25 MB, mostly base64 of digests (zstd keeps about three quarters of it): the object spans three 5 MB parts
+                "INSERT INTO orders SELECT i, 'customer-' || (i % 977), encode(sha512(i::text::bytea), 'base64') || "
+                        + "encode(sha512((i * 7)::text::bytea), 'base64'), timestamptz '2026-01-01' + i * interval '1 minute' "
+                        + "FROM generate_series(1, 110000) i",
                 "CREATE TABLE IF NOT EXISTS customers (id int PRIMARY KEY, name text)",
                 "TRUNCATE customers",
                 "INSERT INTO customers SELECT i, 'name ' || i FROM generate_series(1, 977) i");

@@ -33,6 +33,7 @@ import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
 import io.meridian.backup.storage.BackupObjects;
 import io.meridian.backup.storage.Checksums;
+import io.meridian.backup.storage.DumpCompression;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
 import io.meridian.backup.storage.Manifest.ContentDigest;
@@ -244,7 +245,7 @@ public class BackupRuns {
         phase(id, "WRITING");
         String prefix = prefix(id, spec.kind(), spec.region(), spec.source());
         String objectKey = prefix + switch (spec.kind()) {
-            case LOGICAL -> "dump.pgcustom";
+            case LOGICAL -> properties.logicalCompression() == BackupProperties.LogicalCompression.ZSTD ? "dump.pgcustom.zst" : "dump.pgcustom";
             case PHYSICAL -> "base.tar";
             case KUBERNETES -> "resources.json";
         };
@@ -293,14 +294,13 @@ public class BackupRuns {
                         }
                     }, Thread::startVirtualThread)
                     : CompletableFuture.completedFuture(List.of());
-            try (InputStream in = dump.stdout()) {
-                in.transferTo(out);
-            }
+            String compression = tools.dumpInto(dump, out);
             dump.awaitSuccess();
             Map<String, String> versions = new LinkedHashMap<>();
             versions.put("pg_dump", tools.version("pg_dump"));
             versions.put("server", snapshot.serverVersion());
             versions.put("format", "custom");
+            versions.put(DumpCompression.KEY, compression);
             return new Produced(snapshot.lsn(), snapshot.time(), versions, digests.join());
         }
     }

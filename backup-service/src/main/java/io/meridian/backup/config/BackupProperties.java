@@ -30,7 +30,12 @@ import io.meridian.common.region.ResidencyZone;
  *                          {@code storage.PartDigests}): 136 MB with the defaults
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
- * @param dumpCompression   pg_dump -Z level for logical backups (0-9); unset: pg_dump's default
+ * @param logicalCompression how logical backups are compressed: {@code ZSTD} (pg_dump writes its archive uncompressed and the
+ *                          service compresses the stream with zstd on {@code zstdWorkers} threads beside pg_dump; restores
+ *                          decompress while they download) or {@code PG_DUMP} (pg_dump's own single-threaded gzip, {@code -Z})
+ * @param dumpCompression   pg_dump -Z level (0-9) when {@code logicalCompression} is {@code PG_DUMP}; unset: pg_dump's default
+ * @param zstdLevel         zstd level (1-19) when {@code logicalCompression} is {@code ZSTD}
+ * @param zstdWorkers       zstd compression threads beside the one reading pg_dump's output (0: compress on the reading thread)
  * @param restoreJobs       parallel jobs of pg_restore
  * @param schedulerTick     how often the scheduler looks for due policies (when it holds the lease)
  * @param lease             how long the scheduler lease lasts without renewal (a crashed holder frees it after this)
@@ -55,7 +60,10 @@ public record BackupProperties(
         @DefaultValue("9") int downloadParts,
         @DefaultValue("${java.io.tmpdir}/meridian-backup") Path workDir,
         @Nullable Path pgBin,
+        @DefaultValue("ZSTD") LogicalCompression logicalCompression,
         @Nullable Integer dumpCompression,
+        @DefaultValue("3") int zstdLevel,
+        @DefaultValue("1") int zstdWorkers,
         @DefaultValue("2") int restoreJobs,
         @DefaultValue("5s") Duration schedulerTick,
         @DefaultValue("10m") Duration lease,
@@ -67,10 +75,27 @@ public record BackupProperties(
         @Nullable Path dataRoot) {
 
     public BackupProperties {
+        if (zstdLevel < 1 || zstdLevel > 19) {
+            throw new IllegalArgumentException("meridian.backup.zstd-level must be 1-19, not " + zstdLevel);
+        }
+        if (zstdWorkers < 0 || zstdWorkers > 64) {
+            throw new IllegalArgumentException("meridian.backup.zstd-workers must be 0-64, not " + zstdWorkers);
+        }
+        if (dumpCompression != null && (dumpCompression < 0 || dumpCompression > 9)) {
+            throw new IllegalArgumentException("meridian.backup.dump-compression must be 0-9, not " + dumpCompression);
+        }
         if (staleAfter.compareTo(heartbeat.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("meridian.backup.stale-after (" + staleAfter + ") must be at least twice "
                     + "meridian.backup.heartbeat (" + heartbeat + "): a live run would be taken for a dead one");
         }
+    }
+
+    /** How logical backups are compressed (see {@code logicalCompression}). */
+    public enum LogicalCompression {
+        /** pg_dump -Z0, the stream compressed with zstd by the service. */
+        ZSTD,
+        /** pg_dump's own compression. */
+        PG_DUMP
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.meridian.backup.postgres;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,7 @@ import org.springframework.stereotype.Component;
 
 import io.meridian.backup.config.BackupProperties;
 import io.meridian.backup.config.BackupProperties.RegionSettings;
+import io.meridian.backup.storage.DumpCompression;
 
 /**
  * Runs the PostgreSQL client tools against a region's cluster: {@code pg_dump -Fc} and
@@ -85,19 +88,41 @@ public class PgTools {
         return List.of("-h", region.databaseHost(), "-p", Integer.toString(region.databasePort()), "-U", region.databaseUser(), "-w");
     }
 
-    /** Starts {@code pg_dump -Fc} of {@code database} in {@code snapshot}; its stdout is the dump. */
+    /**
+     * Starts {@code pg_dump -Fc} of {@code database} in {@code snapshot}; its stdout is the dump, to be passed through
+     * {@link #dumpInto}. With zstd compression pg_dump writes its archive uncompressed ({@code -Z0}).
+     */
     public ToolProcess dump(RegionSettings region, String database, @Nullable String snapshot, Path stderr) throws IOException {
         List<String> command = new ArrayList<>(List.of(bin.resolve("pg_dump").toString(), "-Fc"));
         command.addAll(connection(region));
         if (snapshot != null) {
             command.add("--snapshot=" + snapshot);
         }
-        if (properties.dumpCompression() != null) {
+        if (properties.logicalCompression() == BackupProperties.LogicalCompression.ZSTD) {
+            command.add("-Z0");
+        } else if (properties.dumpCompression() != null) {
             command.add("-Z" + properties.dumpCompression());
         }
         command.add("-d");
         command.add(database);
         return ToolProcess.start(command, stderr, false);
+    }
+
+    /**
+     * Copies a running {@link #dump}'s output into {@code out}, compressed as configured, and returns how (the manifest's
+     * {@link DumpCompression#KEY} entry). {@code out} stays open.
+     */
+    public String dumpInto(ToolProcess dump, OutputStream out) throws IOException {
+        try (InputStream in = dump.stdout()) {
+            if (properties.logicalCompression() == BackupProperties.LogicalCompression.ZSTD) {
+                try (OutputStream zstd = DumpCompression.zstd(out, properties.zstdLevel(), properties.zstdWorkers())) {
+                    in.transferTo(zstd);
+                }
+                return DumpCompression.zstdLabel(properties.zstdLevel());
+            }
+            in.transferTo(out);
+            return "pg_dump " + (properties.dumpCompression() == null ? "default" : "-Z" + properties.dumpCompression());
+        }
     }
 
     /** Starts {@code pg_basebackup} of the whole cluster as one tar stream on stdout, WAL included. */

@@ -1,10 +1,17 @@
 package io.meridian.backup.storage;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
@@ -114,7 +121,9 @@ public class BackupObjects {
 
     /**
      * Downloads the object to {@code file} while checking it; the file is kept only if every part and
-     * the whole object matched (else it is deleted and the result says why).
+     * the whole object matched (else it is deleted and the result says why). A zstd-compressed logical
+     * backup ({@link DumpCompression}) is decompressed on the way, so the file is always an archive
+     * {@code pg_restore} reads as it is.
      */
     public ObjectVerifier.Result download(String region, Manifest manifest, Path file, LongConsumer progress, BooleanSupplier cancelled)
             throws IOException {
@@ -124,14 +133,65 @@ public class BackupObjects {
         if (in.isEmpty()) {
             return new ObjectVerifier.Result(false, "the object " + manifest.objectKey() + " is missing from " + store.bucket(region), 0);
         }
-        try (InputStream stream = in.get(); OutputStream out = Files.newOutputStream(file)) {
-            result = ObjectVerifier.verify(stream, manifest, out, progress, cancelled);
+        try (InputStream stream = in.get()) {
+            if (DumpCompression.isZstd(manifest.toolVersions())) {
+                result = inflating(stream, manifest, file, progress, cancelled);
+            } else {
+                try (OutputStream out = Files.newOutputStream(file)) {
+                    result = ObjectVerifier.verify(stream, manifest, out, progress, cancelled);
+                }
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
         }
         if (!result.ok()) {
             Files.deleteIfExists(file);
+        }
+        return result;
+    }
+
+    /**
+     * Checks the object as it streams and decompresses it into {@code file} on a second thread, through a pipe. The check
+     * decides: the verifier passes bytes on before their part is checked, so a damaged part may make the decompression
+     * fail first, and then the rest is drained unread so that the verifier finishes and reports which part is damaged.
+     */
+    static ObjectVerifier.Result inflating(InputStream stream, Manifest manifest, Path file, LongConsumer progress,
+            BooleanSupplier cancelled) throws IOException {
+        PipedInputStream compressed = new PipedInputStream(1 << 20);
+        ObjectVerifier.Result result;
+        try (ExecutorService inflater = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("dump-inflater").factory())) {
+            Future<?> written;
+            try (PipedOutputStream pipe = new PipedOutputStream(compressed)) {
+                written = inflater.submit(() -> {
+                    try {
+                        try (InputStream plain = DumpCompression.unzstd(new FilterInputStream(compressed) {
+                                    @Override
+                                    public void close() {
+                                        // the pipe stays open for the drain below
+                                    }
+                                });
+                                OutputStream out = Files.newOutputStream(file)) {
+                            plain.transferTo(out);
+                        }
+                        return null;
+                    } finally {
+                        compressed.transferTo(OutputStream.nullOutputStream()); // until the verifier closes its end
+                        compressed.close();
+                    }
+                });
+                result = ObjectVerifier.verify(stream, manifest, pipe, progress, cancelled);
+            }
+            try {
+                written.get();
+            } catch (ExecutionException e) {
+                if (result.ok()) { // an object that matches its manifest but is no zstd frame (a bug, not damage)
+                    throw new IOException("the object matches its manifest but does not decompress: " + e.getCause().getMessage(), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while decompressing", e);
+            }
         }
         return result;
     }
