@@ -125,7 +125,8 @@ public final class BackupTestBed {
         registry.add("meridian.backup.s3.access-key-id", () -> ACCESS_KEY);
         registry.add("meridian.backup.s3.secret-access-key", () -> SECRET);
         registry.add("meridian.backup.part-size", () -> "5MB");
-        registry.add("meridian.backup.dump-compression", () -> "0");
+        // the zstd path end to end (the default, pg_dump's own compression, is a plain copy of pg_dump's output)
+        registry.add("meridian.backup.logical-compression", () -> "ZSTD");
         registry.add("meridian.backup.scheduler-tick", () -> "300ms");
         // interrupted work is recognised after 6 s without a heartbeat (renewed every 500 ms)
         registry.add("meridian.backup.heartbeat", () -> "500ms");

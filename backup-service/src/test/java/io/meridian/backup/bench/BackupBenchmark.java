@@ -54,8 +54,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>baseline {@code pg_dump -Fc > /dev/null} (same run, same data)</li>
  * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest; parts carry the
  * transit checksum {@code TRANSIT_CHECKSUM}, by default {@code Content-MD5} as in the service), compressed as the service
- * does by default: pg_dump -Z0 and zstd beside it ({@code LOGICAL_COMPRESSION} {@code ZSTD}, {@code ZSTD_LEVEL} 3,
- * {@code ZSTD_WORKERS} 1), or {@code LOGICAL_COMPRESSION=PG_DUMP} for pg_dump's own</li>
+ * does by default, by pg_dump ({@code LOGICAL_COMPRESSION=PG_DUMP}, level {@code DUMP_COMPRESSION}, default pg_dump's), or
+ * with {@code LOGICAL_COMPRESSION=ZSTD}: pg_dump -Z0 and zstd beside it ({@code ZSTD_LEVEL} 3, {@code ZSTD_WORKERS} 1)</li>
  * <li>verification of that object (re-read against the manifest)</li>
  * <li>baseline {@code pg_restore -j 2} from a local file ({@code pg_dump -Fc}'s own, default compression) into a fresh
  * database</li>
@@ -315,7 +315,8 @@ public final class BackupBenchmark {
                 new BackupProperties.S3(URI.create("https://127.0.0.1:" + s3Port), "us-east-1", true, "anchor", "anchor-secret-key",
                         BackupProperties.TransitChecksum.valueOf(env("TRANSIT_CHECKSUM", "MD5"))),
                 DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin,
-                BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "ZSTD")), null, Integer.parseInt(env("ZSTD_LEVEL", "3")),
+                BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "PG_DUMP")),
+                env("DUMP_COMPRESSION", "").isEmpty() ? null : Integer.valueOf(env("DUMP_COMPRESSION", "")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
                 Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
@@ -384,17 +385,23 @@ public final class BackupBenchmark {
 
     private void logicalRestore(Manifest m, String target) throws Exception {
         Path file = work.resolve("restore").resolve(m.backupId() + ".dump");
+        long t0 = System.nanoTime();
         ObjectVerifier.Result fetched = objects.download(REGION, m, file, n -> { }, () -> false);
         if (!fetched.ok()) {
             throw new IllegalStateException(fetched.detail());
         }
+        long t1 = System.nanoTime();
         String temporary = "meridian_restoring_bench";
         databases.dropIfExists(region, temporary);
         databases.create(region, temporary);
         try (ToolProcess restore = tools.restore(region, temporary, file, work.resolve("restore.log"))) {
             restore.awaitSuccess();
         }
+        long t2 = System.nanoTime();
         databases.swapIn(region, temporary, target, "meridian_retired_bench");
+        notes.add(String.format("logical restore phases: verified download %.2f s (%d MB file); pg_restore -j2 %.2f s; swap-in %.2f s",
+                (t1 - t0) / 1e9, Files.size(file) >> 20, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9));
+        System.out.println("  " + notes.getLast());
         Files.deleteIfExists(file);
     }
 
