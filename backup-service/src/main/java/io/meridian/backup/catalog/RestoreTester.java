@@ -89,7 +89,7 @@ public class RestoreTester {
         String scratch = "meridian_restore_test_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path file = properties.workDir().resolve("restore-test").resolve(backup.id() + ".dump");
         try {
-            ObjectVerifier.Result fetched = objects.download(copy.region(), manifest, file, n -> { }, () -> false);
+            ObjectVerifier.Result fetched = objects.download(copy.region(), manifest, file, properties.downloadParts(), n -> { }, () -> false);
             if (!fetched.ok()) {
                 return new Result(false, Instant.now(), "copy in " + copy.region() + " does not match its manifest: " + fetched.detail(), 0,
                         List.of());

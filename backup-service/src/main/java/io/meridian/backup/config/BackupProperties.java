@@ -23,7 +23,7 @@ import io.meridian.common.region.ResidencyZone;
  * @param uploadBuffers     parts buffered at once per upload (one is filled while the others upload); heap per upload is
  *                          {@code partSize * uploadBuffers}, plus up to 8 uploaded parts waiting to be hashed together when parts
  *                          are hashed in vector lanes
- * @param downloadParts     parts a physical restore reads at once (ranged GETs of up to three consecutive parts, so 9 is three
+ * @param downloadParts     parts a restore (and a restore test) reads at once (ranged GETs of up to three consecutive parts, so 9 is three
  *                          GETs); each part is checked before it is extracted, and the heap holds about
  *                          {@code partSize * (downloadParts + 3)}, or {@code partSize * (downloadParts + 8)} when parts are hashed
  *                          in vector lanes (the JVM started with {@code --add-modules jdk.incubator.vector}; see

@@ -267,12 +267,14 @@ public class Restores {
                 phase(id, handle, "VERIFYING", candidate.region());
                 repository.progress(id, owner.id(), 0, candidate.manifest().size());
                 LongConsumer progress = n -> progress(id, handle, n, candidate.manifest().size());
-                // physical: checked parts are extracted into the staging directory as they arrive (one pass, parts read in
-                // parallel); a copy that fails its check leaves no staging directory behind. Others: a checked local file.
+                // parts are read in parallel and each is checked before any of its bytes is used. Physical: extracted into the
+                // staging directory as they arrive; a copy that fails its check leaves no staging directory behind. Others: a
+                // checked local file (a zstd object decompressed on the way).
                 ObjectVerifier.Result fetched = staging != null
                         ? objects.extract(candidate.region(), candidate.manifest(), staging.directory(), properties.downloadParts(), progress,
                                 () -> handle.cancelled).check()
-                        : objects.download(candidate.region(), candidate.manifest(), file, progress, () -> handle.cancelled);
+                        : objects.download(candidate.region(), candidate.manifest(), file, properties.downloadParts(), progress,
+                                () -> handle.cancelled);
                 if (fetched.ok()) {
                     source = candidate;
                     break;

@@ -1,17 +1,12 @@
 package io.meridian.backup.storage;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.nio.file.StandardOpenOption;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
@@ -120,26 +115,34 @@ public class BackupObjects {
     }
 
     /**
-     * Downloads the object to {@code file} while checking it; the file is kept only if every part and
-     * the whole object matched (else it is deleted and the result says why). A zstd-compressed logical
-     * backup ({@link DumpCompression}) is decompressed on the way, so the file is always an archive
+     * Downloads the object to {@code file} with {@code parallel} parts in flight (ranged GETs, see {@link PartReader}); every
+     * part is checked against the manifest before any of its bytes is written. The file is kept only if every part and the
+     * whole object matched (else it is deleted and the result says why). A zstd-compressed logical backup
+     * ({@link DumpCompression}) is decompressed as its checked parts arrive, so the file is always an archive
      * {@code pg_restore} reads as it is.
      */
-    public ObjectVerifier.Result download(String region, Manifest manifest, Path file, LongConsumer progress, BooleanSupplier cancelled)
-            throws IOException {
+    public ObjectVerifier.Result download(String region, Manifest manifest, Path file, int parallel, LongConsumer progress,
+            BooleanSupplier cancelled) throws IOException {
         Files.createDirectories(file.getParent());
         ObjectVerifier.Result result;
-        var in = store.open(region, manifest.objectKey());
-        if (in.isEmpty()) {
-            return new ObjectVerifier.Result(false, "the object " + manifest.objectKey() + " is missing from " + store.bucket(region), 0);
-        }
-        try (InputStream stream = in.get()) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
             if (DumpCompression.isZstd(manifest.toolVersions())) {
-                result = inflating(stream, manifest, file, progress, cancelled);
-            } else {
-                try (OutputStream out = Files.newOutputStream(file)) {
-                    result = ObjectVerifier.verify(stream, manifest, out, progress, cancelled);
+                DumpCompression.Inflating inflating = DumpCompression.inflating(channel);
+                try {
+                    result = PartReader.read(store, region, manifest, parallel, inflating, progress, cancelled);
+                    if (result.ok()) {
+                        try {
+                            inflating.close();
+                        } catch (IOException e) { // every part matched: a bug on the writing side, not damage
+                            throw new IOException("the object matches its manifest but does not decompress: " + e.getMessage(), e);
+                        }
+                    }
+                } finally {
+                    inflating.release();
                 }
+            } else {
+                result = PartReader.read(store, region, manifest, parallel, Channels.newOutputStream(channel), progress, cancelled);
             }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
@@ -147,54 +150,6 @@ public class BackupObjects {
         }
         if (!result.ok()) {
             Files.deleteIfExists(file);
-        }
-        return result;
-    }
-
-    /**
-     * Checks the object as it streams and decompresses it into {@code file} on a second thread, through a pipe. The check
-     * decides: the verifier passes bytes on before their part is checked, so a damaged part may make the decompression
-     * fail first, and then the rest is drained unread so that the verifier finishes and reports which part is damaged.
-     */
-    static ObjectVerifier.Result inflating(InputStream stream, Manifest manifest, Path file, LongConsumer progress,
-            BooleanSupplier cancelled) throws IOException {
-        PipedInputStream compressed = new PipedInputStream(1 << 20);
-        ObjectVerifier.Result result;
-        try (ExecutorService inflater = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("dump-inflater").factory())) {
-            Future<?> written;
-            try (PipedOutputStream pipe = new PipedOutputStream(compressed)) {
-                written = inflater.submit(() -> {
-                    try {
-                        try (InputStream plain = DumpCompression.unzstd(new FilterInputStream(compressed) {
-                                    @Override
-                                    public void close() {
-                                        // the pipe stays open for the drain below
-                                    }
-                                });
-                                OutputStream out = Files.newOutputStream(file)) {
-                            byte[] buffer = new byte[1 << 20]; // transferTo's 16 KB would cost a JNI call and a write per 16 KB
-                            for (int n; (n = plain.read(buffer)) >= 0; ) {
-                                out.write(buffer, 0, n);
-                            }
-                        }
-                        return null;
-                    } finally {
-                        compressed.transferTo(OutputStream.nullOutputStream()); // until the verifier closes its end
-                        compressed.close();
-                    }
-                });
-                result = ObjectVerifier.verify(stream, manifest, pipe, progress, cancelled);
-            }
-            try {
-                written.get();
-            } catch (ExecutionException e) {
-                if (result.ok()) { // an object that matches its manifest but is no zstd frame (a bug, not damage)
-                    throw new IOException("the object matches its manifest but does not decompress: " + e.getCause().getMessage(), e.getCause());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while decompressing", e);
-            }
         }
         return result;
     }

@@ -76,7 +76,7 @@ import tools.jackson.databind.json.JsonMapper;
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
  * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
- * {@code DOWNLOAD_PARTS} (9, the service's default: parts a physical restore reads at once). Each step also prints
+ * {@code DOWNLOAD_PARTS} (9, the service's default: parts a restore reads at once). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
@@ -386,7 +386,7 @@ public final class BackupBenchmark {
     private void logicalRestore(Manifest m, String target) throws Exception {
         Path file = work.resolve("restore").resolve(m.backupId() + ".dump");
         long t0 = System.nanoTime();
-        ObjectVerifier.Result fetched = objects.download(REGION, m, file, n -> { }, () -> false);
+        ObjectVerifier.Result fetched = objects.download(REGION, m, file, properties.downloadParts(), n -> { }, () -> false);
         if (!fetched.ok()) {
             throw new IllegalStateException(fetched.detail());
         }
@@ -407,7 +407,7 @@ public final class BackupBenchmark {
 
     private Void physicalRestore(Manifest m, Path dir) throws Exception {
         Path file = work.resolve("restore").resolve(m.backupId() + ".tar");
-        ObjectVerifier.Result fetched = objects.download(REGION, m, file, n -> { }, () -> false);
+        ObjectVerifier.Result fetched = objects.download(REGION, m, file, properties.downloadParts(), n -> { }, () -> false);
         if (!fetched.ok()) {
             throw new IllegalStateException(fetched.detail());
         }

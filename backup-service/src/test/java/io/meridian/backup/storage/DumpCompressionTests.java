@@ -3,30 +3,27 @@ package io.meridian.backup.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** zstd-compressed logical backups: compressed beside the dump, decompressed while the download is checked. */
+/** zstd-compressed logical backups: compressed beside the dump, decompressed as the restore's checked parts arrive. */
 class DumpCompressionTests {
 
     private static final int PART = 256 * 1024;
 
-    /** Text-like rows (compressible, as a dump is), larger than the 1 MB pipe, so that writer and reader take turns. */
+    /** Text-like rows (compressible, as a dump is), several times the decompression's buffers. */
     private static byte[] dump() {
         Random random = new Random(11);
         StringBuilder rows = new StringBuilder();
@@ -65,15 +62,15 @@ class DumpCompressionTests {
         return stored.toByteArray();
     }
 
-    private static Manifest manifestOf(byte[] object) {
-        List<Manifest.Part> parts = new ArrayList<>();
-        for (int offset = 0, n = 1; offset < object.length; offset += PART, n++) {
-            int size = Math.min(PART, object.length - offset);
-            parts.add(new Manifest.Part(n, size, Hex.sha256(Arrays.copyOfRange(object, offset, offset + size))));
+    /** Decompresses {@code stored}, written in pieces of {@code piece} bytes, into a file; returns the file's bytes. */
+    private static byte[] inflate(byte[] stored, int piece, Path file) throws IOException {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                DumpCompression.Inflating inflating = DumpCompression.inflating(out)) {
+            for (int offset = 0; offset < stored.length; offset += piece) {
+                inflating.write(stored, offset, Math.min(piece, stored.length - offset));
+            }
         }
-        return new Manifest(Checksums.COMPOSITE_FORMAT, UUID.randomUUID(), "LOGICAL", "us-east-1", "app", "US", Instant.now(), "k",
-                object.length, Checksums.compositeOf(parts), PART, parts, null, null,
-                Map.of(DumpCompression.KEY, DumpCompression.zstdLabel(3)), List.of(), null, Checksums.COMPOSITE);
+        return Files.readAllBytes(file);
     }
 
     @Test
@@ -82,40 +79,57 @@ class DumpCompressionTests {
         for (int workers : new int[] {0, 1, 2}) {
             byte[] stored = zstd(plain, workers);
             assertThat(stored.length).as("compressed with %d workers", workers).isLessThan(plain.length / 2);
-            Manifest manifest = manifestOf(stored);
-            assertThat(DumpCompression.isZstd(manifest.toolVersions())).isTrue();
-            Path file = dir.resolve("restore-" + workers + ".dump");
-            ObjectVerifier.Result result = BackupObjects.inflating(new ByteArrayInputStream(stored), manifest, file, n -> { }, () -> false);
-            assertThat(result.ok()).as(result.detail()).isTrue();
-            assertThat(result.bytes()).isEqualTo(stored.length);
-            assertThat(Files.readAllBytes(file)).isEqualTo(plain);
+            // a part at a time (as the part reader hands them on), in pieces that split block headers, and larger than the
+            // decompression's own buffers
+            for (int piece : new int[] {PART, 7, 3_000_001}) {
+                assertThat(inflate(stored, piece, dir.resolve("restore-" + workers + "-" + piece + ".dump")))
+                        .as("%d workers, written %d bytes at a time", workers, piece).isEqualTo(plain);
+            }
         }
+        assertThat(DumpCompression.isZstd(Map.of(DumpCompression.KEY, DumpCompression.zstdLabel(3)))).isTrue();
         assertThat(DumpCompression.isZstd(Map.of("pg_dump", "pg_dump (PostgreSQL) 15.18"))).as("an older backup: pg_dump's own").isFalse();
     }
 
     @Test
-    void aDamagedPartIsReportedAsTheCheckFindsItEvenWhenTheDecompressionFailsFirst(@TempDir Path dir) throws IOException {
-        byte[] stored = zstd(dump(), 1);
-        Manifest manifest = manifestOf(stored);
-        byte[] flipped = stored.clone();
-        flipped[PART + 100] ^= 0x40;
-        ObjectVerifier.Result damaged = BackupObjects.inflating(new ByteArrayInputStream(flipped), manifest, dir.resolve("a"), n -> { },
-                () -> false);
-        assertThat(damaged.ok()).isFalse();
-        assertThat(damaged.detail()).startsWith("part 2 of " + manifest.parts().size());
-
-        ObjectVerifier.Result truncated = BackupObjects.inflating(new ByteArrayInputStream(Arrays.copyOf(stored, PART + 10)), manifest,
-                dir.resolve("b"), n -> { }, () -> false);
-        assertThat(truncated.ok()).isFalse();
-        assertThat(truncated.detail()).contains("part 2");
+    void framesOneAfterAnotherDecompressOneAfterAnother(@TempDir Path dir) throws IOException {
+        byte[] first = "first frame\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+        byte[] second = dump();
+        byte[] both = new byte[first.length + second.length];
+        System.arraycopy(first, 0, both, 0, first.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        ByteArrayOutputStream stored = new ByteArrayOutputStream();
+        stored.write(zstd(first, 0));
+        stored.write(zstd(second, 1));
+        assertThat(inflate(stored.toByteArray(), 4096, dir.resolve("two.dump"))).isEqualTo(both);
     }
 
     @Test
-    void anObjectThatMatchesItsManifestButIsNoZstdFrameIsAnErrorNotARestore(@TempDir Path dir) {
+    void aStreamThatEndsInsideAFrameFailsAtCloseAndReleaseDoesNot(@TempDir Path dir) throws IOException {
+        byte[] stored = zstd(dump(), 1);
+        byte[] truncated = Arrays.copyOf(stored, stored.length - 3); // only the frame's checksum is cut short
+        assertThatThrownBy(() -> inflate(truncated, PART, dir.resolve("a")))
+                .isInstanceOf(IOException.class).hasMessageContaining("ends inside a frame");
+        assertThatThrownBy(() -> inflate(new byte[0], PART, dir.resolve("b")))
+                .as("nothing at all is no zstd frame either").isInstanceOf(IOException.class).hasMessageContaining("ends inside a frame");
+        try (FileChannel out = FileChannel.open(dir.resolve("c"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            DumpCompression.Inflating stopped = DumpCompression.inflating(out);
+            stopped.write(stored, 0, PART);
+            stopped.release(); // a read that stopped at a damaged part: no second error over the first
+            stopped.close();
+            assertThatThrownBy(() -> stopped.write(stored, 0, 1)).isInstanceOf(IOException.class);
+            assertThat(out.isOpen()).as("the file belongs to the caller").isTrue();
+        }
+    }
+
+    @Test
+    void bytesThatAreNoZstdFrameOrADamagedFrameAreAnError(@TempDir Path dir) throws IOException {
         byte[] notZstd = new byte[3 * PART];
         new Random(3).nextBytes(notZstd);
-        Manifest manifest = manifestOf(notZstd);
-        assertThatThrownBy(() -> BackupObjects.inflating(new ByteArrayInputStream(notZstd), manifest, dir.resolve("c"), n -> { }, () -> false))
-                .isInstanceOf(IOException.class).hasMessageContaining("does not decompress");
+        assertThatThrownBy(() -> inflate(notZstd, PART, dir.resolve("a")))
+                .isInstanceOf(IOException.class).hasMessageContaining("not a valid zstd stream");
+        byte[] flipped = zstd(dump(), 0);
+        flipped[flipped.length / 2] ^= 0x40;
+        assertThatThrownBy(() -> inflate(flipped, PART, dir.resolve("b"))).as("the frame checks its content too")
+                .isInstanceOf(IOException.class).hasMessageContaining("not a valid zstd stream");
     }
 }
