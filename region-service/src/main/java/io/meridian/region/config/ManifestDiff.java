@@ -3,7 +3,6 @@ package io.meridian.region.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
@@ -27,7 +26,6 @@ public final class ManifestDiff {
     public static final String LAST_APPLIED = "meridian.dev/last-applied";
     private static final String LAST_APPLIED_POINTER = "/metadata/annotations/" + escape(LAST_APPLIED);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern PLAIN_KEY = Pattern.compile("[A-Za-z0-9_-]+");
 
     private ManifestDiff() {
     }
@@ -103,7 +101,7 @@ public final class ManifestDiff {
             return new ObjectDiff(ref, Action.CREATE, List.of(), JsonNodeFactory.instance.arrayNode());
         }
         List<FieldChange> changes = new ArrayList<>();
-        compare(wanted, live, lastApplied(live), "", "", changes);
+        compare(wanted, live, lastApplied(live), new ArrayList<>(), changes);
         List<FieldChange> visible = changes.stream().filter(c -> !c.path().equals(LAST_APPLIED_POINTER)).toList();
         if (visible.isEmpty()) {
             return new ObjectDiff(ref, Action.UNCHANGED, List.of(), JsonNodeFactory.instance.arrayNode());
@@ -120,28 +118,101 @@ public final class ManifestDiff {
         return new ObjectDiff(ref, Action.UPDATE, visible, patch);
     }
 
-    private static void compare(JsonNode desired, JsonNode live, @Nullable JsonNode last, String pointer, String field,
-            List<FieldChange> changes) {
+    /**
+     * Whether {@code live} still is what Meridian last applied to it (its {@value #LAST_APPLIED} record): the same answer as
+     * {@code diff(lastApplied(live), live).action() == UNCHANGED}, without building the record's annotated copy, the field
+     * paths or a patch. The drift watch asks this of every change it sees, most of which are status updates.
+     */
+    public static boolean matchesLastApplied(JsonNode live) {
+        JsonNode applied = lastApplied(live);
+        // the record was written without its own annotation, and the three-way removals cannot apply (the record is the
+        // desired object), so the object matches when every field of the record is there with the same value
+        return applied instanceof ObjectNode && covers(applied, live, true);
+    }
+
+    /** {@link #compare} finding no change, ignoring the {@value #LAST_APPLIED} annotation at the top level. */
+    private static boolean covers(JsonNode desired, JsonNode live, boolean top) {
+        if (desired.isObject() && live.isObject()) {
+            for (Map.Entry<String, JsonNode> entry : desired.properties()) {
+                JsonNode liveChild = live.get(entry.getKey());
+                if (liveChild == null) {
+                    if (!emptyContainer(entry.getValue())) {
+                        return false;
+                    }
+                } else if (top && entry.getKey().equals("metadata")) {
+                    if (!coversMetadata(entry.getValue(), liveChild)) {
+                        return false;
+                    }
+                } else if (!covers(entry.getValue(), liveChild, false)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (desired.isArray() && live.isArray() && desired.size() == live.size()) {
+            for (int i = 0; i < desired.size(); i++) {
+                if (!covers(desired.get(i), live.get(i), false)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return same(desired, live);
+    }
+
+    private static boolean coversMetadata(JsonNode desired, JsonNode live) {
+        if (!desired.isObject() || !live.isObject()) {
+            return covers(desired, live, false);
+        }
+        for (Map.Entry<String, JsonNode> entry : desired.properties()) {
+            JsonNode liveChild = live.get(entry.getKey());
+            if (liveChild == null) {
+                if (!emptyContainer(entry.getValue())) {
+                    return false;
+                }
+            } else if (entry.getKey().equals("annotations") && entry.getValue().isObject() && liveChild.isObject()) {
+                for (Map.Entry<String, JsonNode> annotation : entry.getValue().properties()) {
+                    JsonNode liveAnnotation = liveChild.get(annotation.getKey());
+                    if (annotation.getKey().equals(LAST_APPLIED)) {
+                        continue;
+                    }
+                    if (liveAnnotation == null ? !emptyContainer(annotation.getValue()) : !covers(annotation.getValue(), liveAnnotation, false)) {
+                        return false;
+                    }
+                }
+            } else if (!covers(entry.getValue(), liveChild, false)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Collects the changes from {@code live} to {@code desired}. {@code path} holds the keys (strings) and indexes (integers)
+     * leading here; the readable and pointer forms of a path are built only for a field that changed, since most fields do not.
+     */
+    private static void compare(JsonNode desired, JsonNode live, @Nullable JsonNode last, List<Object> path, List<FieldChange> changes) {
         if (desired.isObject() && live.isObject()) {
             for (Map.Entry<String, JsonNode> entry : desired.properties()) {
                 String key = entry.getKey();
                 JsonNode liveChild = live.get(key);
-                String childPointer = pointer + "/" + escape(key);
-                String childField = field(field, key);
+                path.add(key);
                 if (liveChild == null) {
                     if (!emptyContainer(entry.getValue())) {
                         // API servers drop empty maps and lists (omitempty), so an empty one is not a difference.
-                        changes.add(new FieldChange(childField, childPointer, Op.ADD, null, entry.getValue()));
+                        changes.add(change(path, Op.ADD, null, entry.getValue()));
                     }
                 } else {
-                    compare(entry.getValue(), liveChild, last == null ? null : last.get(key), childPointer, childField, changes);
+                    compare(entry.getValue(), liveChild, last == null ? null : last.get(key), path, changes);
                 }
+                path.removeLast();
             }
             if (last != null && last.isObject()) {
                 for (Map.Entry<String, JsonNode> entry : live.properties()) {
                     if (!desired.has(entry.getKey()) && last.has(entry.getKey())) {
-                        changes.add(new FieldChange(field(field, entry.getKey()), pointer + "/" + escape(entry.getKey()), Op.REMOVE,
-                                entry.getValue(), null));
+                        path.add(entry.getKey());
+                        changes.add(change(path, Op.REMOVE, entry.getValue(), null));
+                        path.removeLast();
                     }
                 }
             }
@@ -150,13 +221,38 @@ public final class ManifestDiff {
         if (desired.isArray() && live.isArray() && desired.size() == live.size()) {
             for (int i = 0; i < desired.size(); i++) {
                 JsonNode lastChild = last != null && last.isArray() && last.size() == desired.size() ? last.get(i) : null;
-                compare(desired.get(i), live.get(i), lastChild, pointer + "/" + i, field + "[" + i + "]", changes);
+                path.add(i);
+                compare(desired.get(i), live.get(i), lastChild, path, changes);
+                path.removeLast();
             }
             return;
         }
         if (!same(desired, live)) {
-            changes.add(new FieldChange(field, pointer, Op.REPLACE, live, desired));
+            changes.add(change(path, Op.REPLACE, live, desired));
         }
+    }
+
+    private static FieldChange change(List<Object> path, Op op, @Nullable JsonNode before, @Nullable JsonNode after) {
+        StringBuilder field = new StringBuilder();
+        StringBuilder pointer = new StringBuilder();
+        for (Object step : path) {
+            if (step instanceof Integer index) {
+                field.append('[').append(index).append(']');
+                pointer.append('/').append(index);
+            } else {
+                String key = (String) step;
+                if (!plain(key)) {
+                    field.append("[\"").append(key).append("\"]");
+                } else {
+                    if (!field.isEmpty()) {
+                        field.append('.');
+                    }
+                    field.append(key);
+                }
+                pointer.append('/').append(escape(key));
+            }
+        }
+        return new FieldChange(field.toString(), pointer.toString(), op, before, after);
     }
 
     private static boolean emptyContainer(JsonNode node) {
@@ -170,12 +266,21 @@ public final class ManifestDiff {
         return a.equals(b);
     }
 
-    private static String field(String parent, String key) {
-        String part = PLAIN_KEY.matcher(key).matches() ? key : "[\"" + key + "\"]";
-        return parent.isEmpty() ? part : part.startsWith("[") ? parent + part : parent + "." + part;
+    /** A key written as is in a readable path ({@code [A-Za-z0-9_-]+}); others are quoted in brackets. */
+    private static boolean plain(String key) {
+        if (key.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String escape(String key) {
-        return key.replace("~", "~0").replace("/", "~1");
+        return key.indexOf('~') < 0 && key.indexOf('/') < 0 ? key : key.replace("~", "~0").replace("/", "~1");
     }
 }

@@ -211,8 +211,7 @@ public class DriftWatcher implements SmartLifecycle {
             return null;
         }
         if (event.type() != Clusters.ObjectEvent.Type.DELETED && object instanceof ObjectNode live) {
-            JsonNode lastApplied = ManifestDiff.lastApplied(live);
-            if (lastApplied instanceof ObjectNode applied && ManifestDiff.diff(applied, live).action() == ManifestDiff.Action.UNCHANGED) {
+            if (ManifestDiff.matchesLastApplied(live)) {
                 return null;
             }
         }

@@ -71,4 +71,49 @@ class ManifestDiffTests {
         assertThat(result.at("/spec/template/spec/containers/0/terminationMessagePath").asString()).isEqualTo("/dev/termination-log");
         assertThat(ManifestDiff.lastApplied(result)).isEqualTo(after);
     }
+
+    @Test
+    void keysThatAreNoPlainNamesAreQuotedInTheFieldAndEscapedInThePointer() {
+        ObjectNode before = deployment("web:1", "");
+        ObjectNode after = deployment("web:1", "");
+        ((ObjectNode) after.at("/metadata/labels")).put("app.kubernetes.io/name", "web-2").put("a~b", "c");
+        ManifestDiff.ObjectDiff diff = ManifestDiff.diff(after, live(before));
+        assertThat(diff.changes()).extracting(c -> c.op() + " " + c.field() + " " + c.path()).containsExactlyInAnyOrder(
+                "REPLACE metadata.labels[\"app.kubernetes.io/name\"] /metadata/labels/app.kubernetes.io~1name",
+                "ADD metadata.labels[\"a~b\"] /metadata/labels/a~0b");
+    }
+
+    /** The drift screen's shortcut answers as the full three-way diff against the object's own record does. */
+    @Test
+    void theScreenAgreesWithTheFullDiffOnWhatStillMatchesItsRecord() {
+        ObjectNode applied = deployment("web:1", "\"team\":\"payments\"");
+        applied.withObjectProperty("spec").put("replicas", 2).putArray("emptyList");
+        java.util.Map<String, java.util.function.Consumer<ObjectNode>> changes = new java.util.LinkedHashMap<>();
+        changes.put("server fields and status only", live -> { });
+        changes.put("a label added by someone else", live -> ((ObjectNode) live.at("/metadata/labels")).put("other", "x"));
+        changes.put("an annotation added by someone else", live -> ((ObjectNode) live.at("/metadata/annotations")).put("other", "x"));
+        changes.put("the image changed", live -> ((ObjectNode) live.at("/spec/template/spec/containers/0")).put("image", "web:evil"));
+        changes.put("an applied annotation changed", live -> ((ObjectNode) live.at("/metadata/annotations")).put("team", "other"));
+        changes.put("an applied annotation removed", live -> ((ObjectNode) live.at("/metadata/annotations")).remove("team"));
+        changes.put("a container added", live -> ((tools.jackson.databind.node.ArrayNode) live.at("/spec/template/spec/containers"))
+                .addObject().put("name", "sidecar"));
+        changes.put("replicas as a float of the same value", live -> ((ObjectNode) live.get("spec")).put("replicas", 2.0));
+        changes.put("replicas scaled", live -> ((ObjectNode) live.get("spec")).put("replicas", 5));
+        changes.put("the empty list dropped by the server", live -> ((ObjectNode) live.get("spec")).remove("emptyList"));
+        changes.put("the selector replaced by a string", live -> ((ObjectNode) live.get("spec")).put("selector", "app=web"));
+        changes.put("the record reformatted", live -> ((ObjectNode) live.at("/metadata/annotations")).put(ManifestDiff.LAST_APPLIED,
+                json.readTree(live.at("/metadata/annotations").get(ManifestDiff.LAST_APPLIED).asString()).toPrettyString()));
+        changes.put("the record removed", live -> ((ObjectNode) live.at("/metadata/annotations")).remove(ManifestDiff.LAST_APPLIED));
+        changes.put("the record unreadable", live -> ((ObjectNode) live.at("/metadata/annotations")).put(ManifestDiff.LAST_APPLIED, "{"));
+        int matching = 0;
+        for (var change : changes.entrySet()) {
+            ObjectNode live = live(applied);
+            change.getValue().accept(live);
+            JsonNode record = ManifestDiff.lastApplied(live);
+            boolean full = record instanceof ObjectNode r && ManifestDiff.diff(r, live).action() == ManifestDiff.Action.UNCHANGED;
+            assertThat(ManifestDiff.matchesLastApplied(live)).as(change.getKey()).isEqualTo(full);
+            matching += full ? 1 : 0;
+        }
+        assertThat(matching).as("both answers occur").isBetween(3, changes.size() - 3);
+    }
 }
