@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import io.meridian.backup.topology.BackupProblems;
@@ -23,6 +25,8 @@ import tools.jackson.databind.ObjectMapper;
  */
 @Component
 public class BackupObjects {
+
+    private static final Logger log = LoggerFactory.getLogger(BackupObjects.class);
 
     private final ObjectStore store;
     private final ObjectMapper json;
@@ -128,7 +132,9 @@ public class BackupObjects {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             if (DumpCompression.isZstd(manifest.toolVersions())) {
-                DumpCompression.Inflating inflating = DumpCompression.inflating(channel);
+                // the archive pg_dump -Z0 wrote to a pipe, laid out as pg_dump lays out a file (see ArchiveRechunker)
+                ArchiveRechunker layout = new ArchiveRechunker(channel);
+                DumpCompression.Inflating inflating = DumpCompression.inflating(layout);
                 try {
                     result = PartReader.read(store, region, manifest, parallel, inflating, progress, cancelled);
                     if (result.ok()) {
@@ -137,6 +143,11 @@ public class BackupObjects {
                         } catch (IOException e) { // every part matched: a bug on the writing side, not damage
                             throw new IOException("the object matches its manifest but does not decompress: " + e.getMessage(), e);
                         }
+                        ArchiveRechunker.Summary summary = layout.finish();
+                        log.info("Backup {}: {} bytes decompressed for pg_restore; {}", manifest.backupId(), inflating.written(), summary.rewritten()
+                                ? summary.blocks() + " data block(s), " + summary.chunksIn() + " chunks written as " + summary.chunksOut()
+                                        + ", " + summary.offsetsSet() + " data position(s) set"
+                                : "layout left as it was: " + summary.note());
                     }
                 } finally {
                     inflating.release();
