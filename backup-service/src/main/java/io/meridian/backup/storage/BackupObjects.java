@@ -133,8 +133,10 @@ public class BackupObjects {
                 StandardOpenOption.WRITE)) {
             if (DumpCompression.isZstd(manifest.toolVersions())) {
                 // the archive pg_dump -Z0 wrote to a pipe, laid out as pg_dump lays out a file (see ArchiveRechunker)
+                // decompressing on the part reader's writing thread, laying out and writing the file on another
                 ArchiveRechunker layout = new ArchiveRechunker(channel);
-                DumpCompression.Inflating inflating = DumpCompression.inflating(layout);
+                HandoffChannel handoff = new HandoffChannel(layout, 3, 4 << 20, "archive-writer");
+                DumpCompression.Inflating inflating = DumpCompression.inflating(handoff);
                 try {
                     result = PartReader.read(store, region, manifest, parallel, inflating, progress, cancelled);
                     if (result.ok()) {
@@ -143,6 +145,7 @@ public class BackupObjects {
                         } catch (IOException e) { // every part matched: a bug on the writing side, not damage
                             throw new IOException("the object matches its manifest but does not decompress: " + e.getMessage(), e);
                         }
+                        handoff.close();
                         ArchiveRechunker.Summary summary = layout.finish();
                         log.info("Backup {}: {} bytes decompressed for pg_restore; {}", manifest.backupId(), inflating.written(), summary.rewritten()
                                 ? summary.blocks() + " data block(s), " + summary.chunksIn() + " chunks written as " + summary.chunksOut()
@@ -151,6 +154,7 @@ public class BackupObjects {
                     }
                 } finally {
                     inflating.release();
+                    handoff.abandon();
                 }
             } else {
                 result = PartReader.read(store, region, manifest, parallel, Channels.newOutputStream(channel), progress, cancelled);
