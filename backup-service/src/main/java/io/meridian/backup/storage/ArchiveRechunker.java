@@ -19,13 +19,13 @@ import org.jspecify.annotations.Nullable;
  * <p>Why by hand: nothing but pg_dump itself writes this format, and pg_dump cannot be asked to. Written to a pipe without
  * compression ({@code -Z0}, as zstd backups are), pg_dump 15 stores each row of a table as its own chunk, and it cannot go
  * back to record where each table's data starts. {@code pg_restore} then sends every row to the server as its own COPY
- * message (measured: its restore took 1.2-1.35x the time of the same data in pg_dump's gzip layout), and each
+ * message (measured: its restore took 1.15-1.36x the time of the same data in pg_dump's gzip layout), and each
  * {@code pg_restore -j} worker has to scan the archive for the data it restores. This class coalesces a data block's chunks
  * into chunks of up to {@value #CHUNK} bytes (COPY data need not end at a row: pg_dump's own gzip layout splits rows
  * anywhere) and, once everything is written, records each block's position in its TOC entry, as pg_dump does when it writes a
  * file. The archive's bytes are otherwise unchanged: the header and the TOC are copied as they are.
  *
- * <p>Only the archive versions pg_dump 12 to 15 write (1.13 and 1.14), uncompressed, are rewritten; anything else (another
+ * <p>Only archive versions 1.13 and 1.14 (pg_dump 12 to 15 write 1.14), uncompressed, are rewritten; anything else (another
  * version, a compressed archive, a table of contents over {@value #MAX_TOC} bytes, a block type this class does not know) is
  * written through unchanged from where it was recognised, which {@code pg_restore} reads as it would have anyway.
  *
