@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
@@ -452,10 +450,5 @@ public final class ArchiveRechunker implements WritableByteChannel {
             written += file.write(out);
         }
         out.clear();
-    }
-
-    /** For tests: the dump ids whose data position will be set, if their blocks come. */
-    List<Integer> entriesWithoutOffsets() {
-        return new ArrayList<>(offsetFields.keySet());
     }
 }

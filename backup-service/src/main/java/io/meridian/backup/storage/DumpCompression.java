@@ -2,7 +2,6 @@ package io.meridian.backup.storage;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
@@ -10,7 +9,6 @@ import java.util.Map;
 
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 
 /**
@@ -66,10 +64,6 @@ public final class DumpCompression {
         return zstd;
     }
 
-    /** {@code in}, decompressed. */
-    public static InputStream unzstd(InputStream in) throws IOException {
-        return new ZstdInputStreamNoFinalizer(in);
-    }
 
     /**
      * A sink that decompresses what is written into it and writes the result to {@code out}. {@link Inflating#close()

@@ -50,28 +50,14 @@ final class HandoffChannel implements WritableByteChannel {
                     return;
                 }
                 if (failure == null) {
-                    while (next.hasRemaining()) {
-                        target.write(next);
+                    try {
+                        while (next.hasRemaining()) {
+                            target.write(next);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        // later buffers are taken and dropped, so the writing side never blocks on a dead consumer
+                        failure = e;
                     }
-                }
-                next.clear();
-                free.add(next);
-            }
-        } catch (InterruptedException e) {
-            // abandoned
-        } catch (IOException | RuntimeException e) {
-            failure = e;
-            // keep taking buffers so the writing side never blocks on a dead consumer
-            drainAfterFailure();
-        }
-    }
-
-    private void drainAfterFailure() {
-        try {
-            while (true) {
-                ByteBuffer next = filled.take();
-                if (next == END) {
-                    return;
                 }
                 next.clear();
                 free.add(next);
