@@ -43,6 +43,33 @@ class HandoffChannelTests {
         }
     }
 
+    /** What a test target does with each write: take every byte of {@code src} (or fail), given its length. */
+    private interface Sink {
+        void take(int length) throws IOException;
+    }
+
+    /** A target that takes every byte offered to it, after {@code sink} (an always-open channel the test never closes). */
+    private static WritableByteChannel target(Sink sink) {
+        return new WritableByteChannel() {
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                int n = src.remaining();
+                sink.take(n);
+                src.position(src.limit());
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
     @Test
     void everythingWrittenArrivesInOrderOnTheOtherThread() throws IOException {
         byte[] data = new byte[5_000_000];
@@ -68,26 +95,11 @@ class HandoffChannelTests {
     @Test
     void aFailureOfTheTargetReachesTheWriterAndNothingBlocks() {
         AtomicInteger writes = new AtomicInteger();
-        WritableByteChannel full = new WritableByteChannel() {
-            @Override
-            public int write(ByteBuffer src) throws IOException {
-                if (writes.incrementAndGet() == 3) {
-                    throw new IOException("No space left on device");
-                }
-                int n = src.remaining();
-                src.position(src.limit());
-                return n;
+        WritableByteChannel full = target(n -> {
+            if (writes.incrementAndGet() == 3) {
+                throw new IOException("No space left on device");
             }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        });
         HandoffChannel handoff = new HandoffChannel(full, 2, 1024, "handoff-failing");
         assertThatThrownBy(() -> {
             for (int i = 0; i < 1000; i++) {
@@ -103,30 +115,15 @@ class HandoffChannelTests {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger written = new AtomicInteger();
-        WritableByteChannel slow = new WritableByteChannel() {
-            @Override
-            public int write(ByteBuffer src) {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException("interrupted: a file channel would have been closed");
-                }
-                int n = src.remaining();
-                src.position(src.limit());
-                written.addAndGet(n);
-                return n;
+        WritableByteChannel slow = target(n -> {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted: a file channel would have been closed");
             }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+            written.addAndGet(n);
+        });
         HandoffChannel handoff = new HandoffChannel(slow, 3, 1000, "handoff-abandoned");
         for (int i = 0; i < 3; i++) {
             handoff.write(ByteBuffer.allocate(1000));
