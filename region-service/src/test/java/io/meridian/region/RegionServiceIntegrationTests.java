@@ -26,6 +26,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.security.config.observation.SecurityObservationSettings;
+import org.springframework.security.web.FilterChainProxy;
+import org.springframework.security.web.ObservationFilterChainDecorator;
+import org.springframework.test.util.ReflectionTestUtils;
 
 import io.cloudevents.CloudEvent;
 import io.cloudevents.kafka.CloudEventDeserializer;
@@ -86,6 +90,15 @@ class RegionServiceIntegrationTests extends ServiceIntegrationTest {
             assertThat(endpoint.method()).isEqualTo("POST");
             assertThat(endpoint.requiredRole()).isEqualTo("operator");
         });
+    }
+
+    @Test
+    void springSecurityDoesNotWrapItsFiltersInNoOpObservations() {
+        // management.observations.enable.spring.security=false (the services' default) makes those observations no-ops;
+        // the settings bean keeps Spring Security from wrapping every filter in them at all.
+        assertThat(context.getBean(SecurityObservationSettings.class).shouldObserveRequests()).isFalse();
+        Object decorator = ReflectionTestUtils.getField(context.getBean(FilterChainProxy.class), "filterChainDecorator");
+        assertThat(decorator).isNotNull().isNotInstanceOf(ObservationFilterChainDecorator.class);
     }
 
     @Test
