@@ -72,7 +72,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
  * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench),
  * {@code REPS} (1), {@code S3_PORT} (57011), {@code ONLY} ({@code logical-backup}: just the
- * pg_dump / logical backup pairs; {@code logical}: those, the logical restore pairs and the corruptions; {@code physical}: just the physical backup and restores; {@code physical-restore}: just the
+ * pg_dump / logical backup pairs; {@code logical-download}: those, then the first phase of a logical restore taken apart,
+ * see {@link #downloadPhases}; {@code logical}: those, the logical restore pairs and the corruptions; {@code physical}: just the physical backup and restores; {@code physical-restore}: just the
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
  * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
@@ -151,6 +152,12 @@ public final class BackupBenchmark {
                 }
             }
             if ("logical-backup".equals(only)) {
+                sampler.interrupt();
+                report();
+                return;
+            }
+            if ("logical-download".equals(only)) {
+                downloadPhases(logical.getLast());
                 sampler.interrupt();
                 report();
                 return;
@@ -403,6 +410,74 @@ public final class BackupBenchmark {
                 (t1 - t0) / 1e9, Files.size(file) >> 20, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9));
         System.out.println("  " + notes.getLast());
         Files.deleteIfExists(file);
+    }
+
+    /**
+     * {@code ONLY=logical-download}: the first phase of a logical restore taken apart, on the newest logical object, each
+     * step {@code DOWNLOAD_REPS} times (4) in turn so that the machine's drift falls on all alike: the parts fetched and
+     * checked into nothing; the same decompressed (when zstd) into nothing; the service's download to a file
+     * ({@link BackupObjects#download}); and, for zstd, the same without the hand-off thread (decompressed, laid out and
+     * written on the reader's one writing thread).
+     */
+    private void downloadPhases(Manifest m) throws Exception {
+        boolean zstd = io.meridian.backup.storage.DumpCompression.isZstd(m.toolVersions());
+        Path file = work.resolve("restore").resolve(m.backupId() + ".dump");
+        Files.createDirectories(file.getParent());
+        int rounds = Integer.parseInt(env("DOWNLOAD_REPS", "4"));
+        for (int r = 0; r < rounds; r++) {
+            time("download phase: parts fetched and checked, discarded", () -> expectOk(io.meridian.backup.storage.PartReader.read(store,
+                    REGION, m, properties.downloadParts(), java.io.OutputStream.nullOutputStream(), n -> { }, () -> false)));
+            if (zstd) {
+                time("download phase: fetched, checked, decompressed, discarded", () -> {
+                    io.meridian.backup.storage.DumpCompression.Inflating inflating =
+                            io.meridian.backup.storage.DumpCompression.inflating(java.nio.channels.Channels.newChannel(java.io.OutputStream.nullOutputStream()));
+                    try {
+                        expectOk(io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(), inflating, n -> { }, () -> false));
+                        inflating.close();
+                    } finally {
+                        inflating.release();
+                    }
+                    return null;
+                });
+            }
+            // the two ways of writing the file take turns going first: a file's pages are new memory, and what the
+            // previous step freed is cheaper to take again on this machine (docs/benchmarks.md)
+            List<Step<Void>> writes = new ArrayList<>();
+            writes.add(() -> time("download phase: the service's download to a file", () -> expectOk(objects.download(REGION, m, file,
+                    properties.downloadParts(), n -> { }, () -> false))));
+            if (zstd) {
+                writes.add(() -> time("download phase: decompressed, laid out and written on one thread (no hand-off)", () -> {
+                    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.StandardOpenOption.WRITE)) {
+                        io.meridian.backup.storage.ArchiveRechunker layout = new io.meridian.backup.storage.ArchiveRechunker(channel);
+                        io.meridian.backup.storage.DumpCompression.Inflating inflating = io.meridian.backup.storage.DumpCompression.inflating(layout);
+                        try {
+                            expectOk(io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(), inflating, n -> { },
+                                    () -> false));
+                            inflating.close();
+                            layout.finish();
+                        } finally {
+                            inflating.release();
+                        }
+                    }
+                    return null;
+                }));
+                if (r % 2 == 1) {
+                    java.util.Collections.reverse(writes);
+                }
+            }
+            for (Step<Void> write : writes) {
+                write.run();
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    private static Void expectOk(ObjectVerifier.Result result) {
+        if (!result.ok()) {
+            throw new IllegalStateException(result.detail());
+        }
+        return null;
     }
 
     private Void physicalRestore(Manifest m, Path dir) throws Exception {
