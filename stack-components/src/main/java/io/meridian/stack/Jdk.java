@@ -72,7 +72,7 @@ public final class Jdk {
      * @param home a Java home directory
      * @return the feature version, or -1 if {@code home} is not a readable Java installation
      */
-    public static int featureVersion(Path home) {
+    static int featureVersion(Path home) {
         if (!Files.isExecutable(home.resolve("bin").resolve("java"))) {
             return -1;
         }

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import io.meridian.stack.Jdk;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A per-service cache of loaded and linked classes, so that the second and later starts of a build
@@ -20,6 +20,8 @@ import io.meridian.stack.Jdk;
  * @param recording whether this run records the cache at exit (its exit then takes longer)
  */
 record StartupCache(List<String> options, boolean recording) {
+
+    private static final Pattern JAVA_VERSION = Pattern.compile("(?m)^JAVA_VERSION=\"([0-9]+)");
 
     /**
      * The cache options for an instance {@code name} of the service {@code module} extracted in {@code dir}, run by
@@ -77,7 +79,15 @@ record StartupCache(List<String> options, boolean recording) {
 
     /** The feature version of the Java in {@code home} (from its {@code release} file), or the running one's. */
     static int featureVersion(Path home) {
-        int version = Jdk.featureVersion(home);
-        return version > 0 ? version : Runtime.version().feature();
+        try {
+            Matcher m = JAVA_VERSION.matcher(Files.readString(home.resolve("release")));
+            if (m.find()) {
+                int major = Integer.parseInt(m.group(1));
+                return major == 1 ? 8 : major;
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return Runtime.version().feature();
     }
 }
