@@ -3,16 +3,28 @@ package io.meridian.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.core.env.ConfigurableEnvironment;
 
+import io.meridian.backup.config.BackupProperties;
 import io.meridian.backup.policy.Scheduler;
+import io.meridian.backup.postgres.PgTools;
+import io.meridian.backup.postgres.ToolProcess;
 import io.meridian.testsupport.ApiClient;
 import io.meridian.testsupport.TestTokens;
 import net.javacrumbs.shedlock.core.LockConfiguration;
@@ -31,6 +43,9 @@ class BackupRunIntegrationTests extends BackupIntegrationTest {
     @Autowired
     javax.sql.DataSource dataSource;
 
+    @Autowired
+    ConfigurableEnvironment environment;
+
     @BeforeAll
     static void data() {
         BackupTestBed bed = BackupTestBed.get();
@@ -46,6 +61,38 @@ class BackupRunIntegrationTests extends BackupIntegrationTest {
                 "INSERT INTO customers SELECT i, 'name ' || i FROM generate_series(1, 977) i");
         bed.sql("eu-west-1", "app", "CREATE TABLE IF NOT EXISTS people (id int PRIMARY KEY, email text)",
                 "TRUNCATE people", "INSERT INTO people SELECT i, 'p' || i || '@example.eu' FROM generate_series(1, 5000) i");
+    }
+
+    /**
+     * The bed runs the zstd path; this is the default one: pg_dump's own gzip at level 1, asked of pg_dump itself (the level is
+     * in the archive's header: after the magic, the version, the int and offset sizes and the format, a sign byte and the
+     * level in {@code intSize} little-endian bytes).
+     */
+    @Test
+    void theDefaultLogicalDumpIsPgDumpsOwnGzipAtLevelOne(@TempDir Path logs) throws Exception {
+        List<ConfigurationPropertySource> sources = new ArrayList<>();
+        sources.add(new MapConfigurationPropertySource(Map.of("meridian.backup.logical-compression", "PG_DUMP")));
+        ConfigurationPropertySources.get(environment).forEach(sources::add);
+        BackupProperties defaults = new Binder(sources).bind("meridian.backup", BackupProperties.class).get();
+        PgTools tools = new PgTools(defaults);
+
+        ByteArrayOutputStream archive = new ByteArrayOutputStream();
+        String compression;
+        try (ToolProcess dump = tools.dump(defaults.regions().get("us-east-1"), "app", null, logs.resolve("pg_dump.log"))) {
+            compression = tools.dumpInto(dump, archive);
+            dump.awaitSuccess();
+        }
+
+        byte[] head = archive.toByteArray();
+        assertThat(compression).isEqualTo("pg_dump -Z1");
+        assertThat(new String(head, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        int intSize = head[8];
+        assertThat(head[11]).as("sign of the compression level").isZero();
+        long level = 0;
+        for (int i = 0; i < intSize; i++) {
+            level |= (head[12 + i] & 0xffL) << (8 * i);
+        }
+        assertThat(level).as("pg_dump's own default would be -1: sign 1, level 1").isEqualTo(1);
     }
 
     @Test

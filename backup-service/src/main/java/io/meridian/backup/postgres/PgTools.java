@@ -100,7 +100,7 @@ public class PgTools {
         }
         if (properties.logicalCompression() == BackupProperties.LogicalCompression.ZSTD) {
             command.add("-Z0");
-        } else if (properties.dumpCompression() != null) {
+        } else {
             command.add("-Z" + properties.dumpCompression());
         }
         command.add("-d");
@@ -121,7 +121,7 @@ public class PgTools {
                 return DumpCompression.zstdLabel(properties.zstdLevel());
             }
             in.transferTo(out);
-            return "pg_dump " + (properties.dumpCompression() == null ? "default" : "-Z" + properties.dumpCompression());
+            return "pg_dump -Z" + properties.dumpCompression();
         }
     }
 

@@ -54,7 +54,7 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>baseline {@code pg_dump -Fc > /dev/null} (same run, same data)</li>
  * <li>logical backup to S3 (pg_dump -Fc streamed into a multipart upload with SHA-256 per part, manifest; parts carry the
  * transit checksum {@code TRANSIT_CHECKSUM}, by default {@code Content-MD5} as in the service), compressed as the service
- * does by default, by pg_dump ({@code LOGICAL_COMPRESSION=PG_DUMP}, level {@code DUMP_COMPRESSION}, default pg_dump's), or
+ * does by default, by pg_dump ({@code LOGICAL_COMPRESSION=PG_DUMP}, level {@code DUMP_COMPRESSION}, default 1 as in the service; 6 is pg_dump's own default), or
  * with {@code LOGICAL_COMPRESSION=ZSTD}: pg_dump -Z0 and zstd beside it ({@code ZSTD_LEVEL} 3, {@code ZSTD_WORKERS} 1)</li>
  * <li>verification of that object (re-read against the manifest)</li>
  * <li>baseline {@code pg_restore -j 2} from a local file ({@code pg_dump -Fc}'s own, default compression) into a fresh
@@ -323,7 +323,7 @@ public final class BackupBenchmark {
                         BackupProperties.TransitChecksum.valueOf(env("TRANSIT_CHECKSUM", "MD5"))),
                 DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin,
                 BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "PG_DUMP")),
-                env("DUMP_COMPRESSION", "").isEmpty() ? null : Integer.valueOf(env("DUMP_COMPRESSION", "")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
+                Integer.parseInt(env("DUMP_COMPRESSION", "1")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
                 Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
         RegionTopology topology = new RegionTopology(properties);
