@@ -310,6 +310,7 @@ public final class MultipartUpload extends OutputStream {
         if (position > 0 || partNumber == 0) {
             submitPart();
         }
+        long waiting = System.nanoTime();
         List<PartDone> done = new ArrayList<>();
         for (Future<PartDone> part : parts) {
             done.add(join(part));
@@ -329,9 +330,14 @@ public final class MultipartUpload extends OutputStream {
             }
         }
         done.sort(Comparator.comparingInt(PartDone::number));
+        long completing = System.nanoTime();
         s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
                 .multipartUpload(m -> m.parts(done.stream().map(PartDone::completed).toList())));
         finished = true;
+        // where an upload's end goes: the parts still in flight (and hashed) after the stream ended, then the server
+        // assembling the object, which some S3 implementations do by copying every byte once more
+        log.info("Uploaded {}/{}: {} bytes in {} parts; after the last byte, {} ms for the parts in flight, {} ms to complete",
+                bucket, key, total, done.size(), (completing - waiting) / 1_000_000, (System.nanoTime() - completing) / 1_000_000);
         uploader.shutdown();
         List<Manifest.Part> uploaded = new ArrayList<>(done.size());
         for (PartDone p : done) {
