@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -85,7 +86,7 @@ class BackupRunIntegrationTests extends BackupIntegrationTest {
 
         byte[] head = archive.toByteArray();
         assertThat(compression).isEqualTo("pg_dump -Z1");
-        assertThat(new String(head, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        assertThat(new String(head, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
         int intSize = head[8];
         assertThat(head[11]).as("sign of the compression level").isZero();
         long level = 0;

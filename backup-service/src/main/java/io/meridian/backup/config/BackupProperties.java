@@ -31,12 +31,13 @@ import io.meridian.common.region.ResidencyZone;
  * @param workDir           scratch directory for restores (the verified download pg_restore -j reads, extracted base backups)
  * @param pgBin             directory with pg_dump, pg_restore and pg_basebackup; default: the newest /usr/lib/postgresql/N/bin
  * @param logicalCompression how logical backups are compressed: {@code PG_DUMP} (pg_dump's own single-threaded gzip at level
- *                          {@code dumpCompression}; the default) or {@code ZSTD} (pg_dump writes its archive uncompressed and the service compresses the
- *                          stream with zstd on {@code zstdWorkers} threads beside pg_dump: about half the backup time and a
- *                          smaller object, but restores decompress the whole archive to disk before pg_restore starts)
+ *                          {@code dumpCompression}; the default) or {@code ZSTD} (pg_dump writes its archive uncompressed and
+ *                          the service compresses the stream with zstd on {@code zstdWorkers} threads beside pg_dump: about
+ *                          half the backup time of level 6 and a smaller object, but restores decompress the whole archive to
+ *                          disk before pg_restore starts)
  * @param dumpCompression   pg_dump -Z level (0-9) when {@code logicalCompression} is {@code PG_DUMP}. Default 1, not pg_dump's own
  *                          default (6): pg_dump compresses on its one thread, so its gzip level decides how long a dump takes;
- *                          level 1 takes about half the CPU of level 6 for an archive a few per cent larger (2 % on the
+ *                          level 1 takes about half the CPU of level 6 for an archive a few per cent larger (2.5 % on the
  *                          benchmark database), and pg_restore reads either at the same speed
  * @param zstdLevel         zstd level (1-19) when {@code logicalCompression} is {@code ZSTD}
  * @param zstdWorkers       zstd compression threads beside the one reading pg_dump's output (0: compress on the reading thread)
