@@ -36,6 +36,20 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
         return bed().s3().getObjectAsBytes(b -> b.bucket(BackupTestBed.bucket(region)).key(backup.get("objectKey").asString())).asByteArray();
     }
 
+    private byte[] get(String region, String key) {
+        return bed().s3().getObjectAsBytes(b -> b.bucket(BackupTestBed.bucket(region)).key(key)).asByteArray();
+    }
+
+    /** The key of a physical backup's part object. */
+    private static String partKey(JsonNode backup, int number) {
+        return backup.get("objectKey").asString() + ".parts/" + String.format("%06d", number);
+    }
+
+    private List<String> keys(String region, String prefix) {
+        return bed().s3().listObjectsV2Paginator(b -> b.bucket(BackupTestBed.bucket(region)).prefix(prefix)).contents().stream()
+                .map(software.amazon.awssdk.services.s3.model.S3Object::key).toList();
+    }
+
     private void replace(String region, String key, byte[] content) {
         bed().s3().putObject(b -> b.bucket(BackupTestBed.bucket(region)).key(key), RequestBody.fromBytes(content));
     }
@@ -104,10 +118,11 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
         assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
         int parts = backup.get("partCount").asInt();
         assertThat(parts).isGreaterThan(4);
-        byte[] bytes = object("us-east-1", backup);
-        // a late part: the parts before it were checked and extracted into the staging directory already
-        bytes[(parts - 2) * PART + 777] ^= 0x20;
-        replace("us-east-1", backup.get("objectKey").asString(), bytes);
+        // a late part (its own object): the parts before it were checked and extracted into the staging directory already
+        String late = partKey(backup, parts - 1);
+        byte[] bytes = get("us-east-1", late);
+        bytes[777] ^= 0x20;
+        replace("us-east-1", late, bytes);
 
         ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
                 "targetRegion", "us-east-1", "target", "pg_flipped"), TestTokens.operator());
@@ -194,5 +209,52 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
         assertThat(copyDetail(verify(first), "us-east-1")).contains("CORRUPT: the manifest in meridian-us-east-1 has SHA-256");
         assertThat(bed().databaseExists("us-east-1", "vault_e")).isFalse();
         assertThat(bed().databaseExists("us-east-1", "vault_f")).isFalse();
+    }
+    @Test
+    void aPhysicalBackupsPartObjectsMissingCutShortStrayOrSwappedAreFoundAndARestoreIsRefusedBeforeItStarts() {
+        JsonNode backup = backupNow(Map.of("kind", "PHYSICAL", "region", "us-east-1", "source", "cluster", "copyTargets", List.of(),
+                "verification", "NONE"));
+        assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
+        int parts = backup.get("partCount").asInt();
+        String objectKey = backup.get("objectKey").asString();
+        String prefix = objectKey.substring(0, objectKey.lastIndexOf('/') + 1);
+        // stored as part objects: one per part beside the manifest, nothing at the object key itself
+        assertThat(keys("us-east-1", prefix)).hasSize(parts + 1)
+                .contains(backup.get("manifestKey").asString(), partKey(backup, 1), partKey(backup, parts)).doesNotContain(objectKey);
+
+        String third = partKey(backup, 3);
+        byte[] original = get("us-east-1", third);
+        String stray = partKey(backup, parts + 1);
+        record Damage(Runnable apply, String found, Runnable undo) {
+        }
+        List<Damage> damages = List.of(
+                new Damage(() -> bed().s3().deleteObject(b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(third)),
+                        "part 3 of " + parts + " (" + third + ") is missing from meridian-us-east-1", () -> replace("us-east-1", third, original)),
+                new Damage(() -> replace("us-east-1", third, Arrays.copyOf(original, original.length - 1)),
+                        "part 3 of " + parts + " (" + third + ") is " + (original.length - 1) + " bytes, the manifest says " + original.length,
+                        () -> replace("us-east-1", third, original)),
+                new Damage(() -> replace("us-east-1", stray, new byte[] {1}), "1 object(s) under " + objectKey + ".parts/ that the manifest "
+                        + "does not list, " + stray + " the first", () -> bed().s3().deleteObject(
+                                b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(stray))));
+        for (Damage damage : damages) {
+            damage.apply().run();
+            // found from the listing alone, before a byte is read: no restore starts
+            ApiClient.Response refused = restoreInto(backup, "pg_parts");
+            assertProblem(refused, 409, "backup-integrity", null);
+            assertThat(refused.json().get("detail").asString()).contains("us-east-1: " + damage.found());
+            assertThat(copyDetail(verify(backup), "us-east-1")).isEqualTo("CORRUPT: " + damage.found());
+            damage.undo().run();
+            assertThat(verify(backup).get("status").asString()).as("intact again").isEqualTo("VERIFIED");
+        }
+        // part 4's bytes in part 3's place: same size, so only its SHA-256 tells
+        replace("us-east-1", third, get("us-east-1", partKey(backup, 4)));
+        assertThat(copyDetail(verify(backup), "us-east-1")).startsWith("CORRUPT: part 3 of " + parts + " (bytes ");
+        replace("us-east-1", third, original);
+        assertThat(bed().root().resolve("data-us-east-1").resolve("pg_parts")).doesNotExist();
+
+        // deleting the backup removes every part object with the manifest
+        ApiClient.Response removed = api().send("DELETE", "/api/v1/backups/" + backup.get("id").asString(), TestTokens.admin(), null);
+        assertThat(removed.status()).as(removed.body()).isEqualTo(200);
+        assertThat(keys("us-east-1", prefix)).isEmpty();
     }
 }

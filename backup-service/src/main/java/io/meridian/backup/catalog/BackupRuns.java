@@ -26,6 +26,7 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.ObjectLayout;
 import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.kubernetes.NamespaceResources;
 import io.meridian.backup.postgres.Databases;
@@ -37,7 +38,7 @@ import io.meridian.backup.storage.DumpCompression;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
 import io.meridian.backup.storage.Manifest.ContentDigest;
-import io.meridian.backup.storage.MultipartUpload;
+import io.meridian.backup.storage.StreamedUpload;
 import io.meridian.backup.storage.ObjectStore;
 import io.meridian.backup.storage.UploadResult;
 import io.meridian.backup.topology.RegionTopology;
@@ -250,11 +251,14 @@ public class BackupRuns {
             case KUBERNETES -> "resources.json";
         };
         String manifestKey = prefix + "manifest.json";
-        MultipartUpload upload = store.upload(spec.region(), objectKey, spec.sse());
+        // physical backups are large and read only by restores: by default stored as part objects, which need no assembly
+        ObjectLayout layout = spec.kind() == BackupKind.PHYSICAL ? properties.physicalLayout() : ObjectLayout.OBJECT;
+        StreamedUpload upload = store.upload(spec.region(), objectKey, spec.sse(), layout);
         Produced produced;
         UploadResult result;
         try {
-            // persisted before the first part: whoever finds this run interrupted aborts exactly this upload
+            // persisted before the first part: whoever finds this run interrupted aborts exactly this upload (part objects have
+            // no upload id: the recovery deletes them with the rest of the backup's prefix)
             repository.upload(id, owner.id(), spec.region(), objectKey, upload.uploadId());
             listeners.forEach(l -> l.entering("backup", id, "UPLOADING"));
             produced = switch (spec.kind()) {
@@ -270,7 +274,7 @@ public class BackupRuns {
         repository.upload(id, owner.id(), null, null, null);
         Manifest manifest = new Manifest(Checksums.COMPOSITE_FORMAT, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
                 Instant.now(), objectKey, result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), produced.lsn(),
-                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE);
+                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE, layout);
         byte[] manifestBytes = objects.bytes(manifest);
         store.put(spec.region(), manifestKey, manifestBytes, spec.sse());
         repository.written(id, result.size(), result.sha256(), result.parts().size(), objectKey, manifestKey, Hex.sha256(manifestBytes),
@@ -347,9 +351,9 @@ public class BackupRuns {
             String bucket = store.bucket(target);
             repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "PENDING", "copying", false);
             try {
-                UploadResult copied = store.streamCopy(spec.region(), target, manifest.objectKey(), (int) manifest.partSize(), spec.sse());
+                UploadResult copied = store.streamCopy(spec.region(), target, manifest, spec.sse());
                 if (copied.size() != manifest.size() || !copied.sha256().equals(manifest.sha256())) {
-                    store.delete(target, manifest.objectKey());
+                    store.deleteBackupObject(target, manifest.objectKey());
                     repository.copy(id, target, bucket, manifest.objectKey(), manifestKey, "FAILED",
                             "the bytes read from " + spec.region() + " do not match the manifest (" + copied.sha256() + ")", false);
                     failures.add(target);

@@ -87,7 +87,7 @@ public class Retention {
             if (copy.status().equals("DELETED")) {
                 continue;
             }
-            store.delete(copy.region(), copy.objectKey());
+            store.deleteBackupObject(copy.region(), copy.objectKey());
             store.delete(copy.region(), copy.manifestKey());
             repository.copy(b.id(), copy.region(), copy.bucket(), copy.objectKey(), copy.manifestKey(), "DELETED", why, false);
         }

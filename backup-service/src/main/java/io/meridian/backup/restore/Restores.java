@@ -45,7 +45,6 @@ import io.meridian.backup.postgres.PgTools;
 import io.meridian.backup.postgres.ToolProcess;
 import io.meridian.backup.storage.BackupObjects;
 import io.meridian.backup.storage.Manifest;
-import io.meridian.backup.storage.ObjectStore;
 import io.meridian.backup.storage.ObjectVerifier;
 import io.meridian.backup.topology.BackupProblems;
 import io.meridian.backup.topology.Names;
@@ -75,7 +74,6 @@ public class Restores {
     private final BackupRepository backups;
     private final RegionTopology topology;
     private final BackupObjects objects;
-    private final ObjectStore store;
     private final PgTools tools;
     private final Databases databases;
     private final NamespaceResources kubernetes;
@@ -87,14 +85,13 @@ public class Restores {
     private final List<PhaseListener> listeners;
     private final Map<UUID, Running> running = new ConcurrentHashMap<>();
 
-    Restores(RestoreRepository repository, BackupRepository backups, RegionTopology topology, BackupObjects objects, ObjectStore store,
-            PgTools tools, Databases databases, NamespaceResources kubernetes, BackupProperties properties, AuditLog audit,
+    Restores(RestoreRepository repository, BackupRepository backups, RegionTopology topology, BackupObjects objects, PgTools tools,
+            Databases databases, NamespaceResources kubernetes, BackupProperties properties, AuditLog audit,
             BackupEvents events, @Qualifier("restoreExecutor") Executor executor, WorkOwner owner, List<PhaseListener> listeners) {
         this.repository = repository;
         this.backups = backups;
         this.topology = topology;
         this.objects = objects;
-        this.store = store;
         this.tools = tools;
         this.databases = databases;
         this.kubernetes = kubernetes;
@@ -221,7 +218,7 @@ public class Restores {
     private record Candidate(String region, Manifest manifest) {
     }
 
-    /** The nearest copy whose manifest matches the catalog and whose object has the manifest's size. */
+    /** The nearest copy whose manifest matches the catalog and whose object (or part objects) have the manifest's sizes. */
     private Candidate nearestIntact(Backup backup, String targetRegion) {
         List<String> usable = backup.copies().stream().filter(c -> c.status().equals("VERIFIED") || c.status().equals("AVAILABLE"))
                 .map(Backup.Copy::region).toList();
@@ -230,9 +227,9 @@ public class Restores {
             Backup.Copy copy = backup.copies().stream().filter(c -> c.region().equals(region)).findFirst().orElseThrow();
             try {
                 Manifest manifest = objects.manifest(region, copy.manifestKey(), backup.manifestSha256());
-                long size = store.size(region, manifest.objectKey()).orElse(-1L);
-                if (size != manifest.size()) {
-                    problems.add(region + ": " + (size < 0 ? "object missing" : "object is " + size + " bytes, the manifest says " + manifest.size()));
+                String missing = objects.missing(region, manifest);
+                if (missing != null) {
+                    problems.add(region + ": " + missing);
                     continue;
                 }
                 return new Candidate(region, manifest);

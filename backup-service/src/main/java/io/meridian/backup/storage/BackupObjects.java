@@ -7,9 +7,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.SortedMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -69,8 +71,50 @@ public class BackupObjects {
         return manifest;
     }
 
-    /** Re-reads the object in {@code region}'s bucket and checks it against the manifest. */
+    /**
+     * What is missing or of the wrong size in {@code region}'s bucket, without reading a byte of it: the object's size (one
+     * {@code HEAD}), or every part object's presence and size (one {@code LIST} per thousand parts), no other object under
+     * the parts' prefix included. Null when everything is there with the manifest's sizes.
+     */
+    public @Nullable String missing(String region, Manifest manifest) {
+        if (!manifest.partObjects()) {
+            long size = store.size(region, manifest.objectKey()).orElse(-1L);
+            return size == manifest.size() ? null
+                    : size < 0 ? "object missing" : "object is " + size + " bytes, the manifest says " + manifest.size();
+        }
+        String prefix = Manifest.partsPrefix(manifest.objectKey());
+        SortedMap<String, Long> found = store.list(region, prefix);
+        int count = manifest.parts().size();
+        for (Manifest.Part part : manifest.parts()) {
+            String key = manifest.partKey(part.number());
+            Long size = found.remove(key);
+            if (size == null) {
+                return "part " + part.number() + " of " + count + " (" + key + ") is missing from " + store.bucket(region);
+            }
+            if (size != part.size()) {
+                return "part " + part.number() + " of " + count + " (" + key + ") is " + size + " bytes, the manifest says " + part.size();
+            }
+        }
+        return found.isEmpty() ? null : found.size() + " object(s) under " + prefix + " that the manifest does not list, "
+                + found.firstKey() + " the first";
+    }
+
+    /**
+     * Re-reads the object (or its part objects, after {@link #missing} found each of them there) in {@code region}'s bucket
+     * and checks it against the manifest.
+     */
     public ObjectVerifier.Result verify(String region, Manifest manifest) throws IOException {
+        if (manifest.partObjects()) {
+            String missing = missing(region, manifest);
+            if (missing != null) {
+                return new ObjectVerifier.Result(false, missing, 0);
+            }
+            try (InputStream in = store.openParts(region, manifest.objectKey(), manifest.parts().size())) {
+                return ObjectVerifier.verify(in, manifest, null, n -> { }, () -> false);
+            } catch (ObjectStore.MissingPart e) { // deleted since it was listed
+                return new ObjectVerifier.Result(false, e.getMessage(), 0);
+            }
+        }
         var size = store.size(region, manifest.objectKey());
         if (size.isEmpty()) {
             return new ObjectVerifier.Result(false, "the object " + manifest.objectKey() + " is missing from " + store.bucket(region), 0);

@@ -7,6 +7,8 @@ import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
 
+import io.meridian.backup.config.BackupProperties.ObjectLayout;
+
 /**
  * What a backup object must be, written beside it as {@code manifest.json} when the upload is
  * complete: its size, the SHA-256 of every part and the object checksum (format 2: the composite
@@ -34,11 +36,34 @@ import org.jspecify.annotations.Nullable;
  * @param contents            digests of the contents captured at dump time (tables or resources)
  * @param serverSideEncryption the SSE algorithm the object is stored with, if any
  * @param checksumType        {@code COMPOSITE} (format 2); absent in format 1, meaning {@code FULL_OBJECT}
+ * @param layout              {@code PARTS}: every part is its own object, {@link #partKey(int)}, and {@code objectKey} names
+ *                            them but is not an object itself; {@code OBJECT} or absent (manifests written before it existed):
+ *                            one object at {@code objectKey}
  */
 public record Manifest(int formatVersion, UUID backupId, String kind, String region, String source, String zone, Instant createdAt,
         String objectKey, long size, String sha256, long partSize, List<Part> parts, @Nullable String sourceLsn,
         @Nullable Instant sourceTime, Map<String, String> toolVersions, List<ContentDigest> contents,
-        @Nullable String serverSideEncryption, @Nullable String checksumType) {
+        @Nullable String serverSideEncryption, @Nullable String checksumType, @Nullable ObjectLayout layout) {
+
+    /** Whether every part is an object of its own. */
+    public boolean partObjects() {
+        return layout == ObjectLayout.PARTS;
+    }
+
+    /** The key of part {@code number} (1-based) when every part is its own object. */
+    public String partKey(int number) {
+        return partKey(objectKey, number);
+    }
+
+    /** The key of part {@code number} of the backup object {@code objectKey} stored as {@link ObjectLayout#PARTS parts}. */
+    public static String partKey(String objectKey, int number) {
+        return partsPrefix(objectKey) + String.format("%06d", number);
+    }
+
+    /** The prefix under which the parts of {@code objectKey} are stored as {@link ObjectLayout#PARTS parts}. */
+    public static String partsPrefix(String objectKey) {
+        return objectKey + ".parts/";
+    }
 
     /** Whether {@link #sha256()} is a composite of the part digests (format 2) rather than the whole object's SHA-256 (format 1). */
     public boolean composite() {

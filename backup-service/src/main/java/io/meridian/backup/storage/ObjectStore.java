@@ -2,17 +2,22 @@ package io.meridian.backup.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.ObjectLayout;
 import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.topology.RegionTopology;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -73,15 +78,15 @@ public class ObjectStore implements DisposableBean {
         return topology.require("region", region).bucket();
     }
 
-    /** Starts a streamed multipart upload into the region's bucket. */
-    public MultipartUpload upload(String region, String key, boolean sse) {
-        return upload(region, key, (int) properties.partSize().toBytes(), sse);
+    /** Starts a streamed upload into the region's bucket, laid out as {@code layout}. */
+    public StreamedUpload upload(String region, String key, boolean sse, ObjectLayout layout) {
+        return upload(region, key, (int) properties.partSize().toBytes(), sse, layout);
     }
 
-    /** Starts a streamed multipart upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
-    public MultipartUpload upload(String region, String key, int partSize, boolean sse) {
-        return MultipartUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
-                properties.s3().transitChecksum());
+    /** Starts a streamed upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
+    public StreamedUpload upload(String region, String key, int partSize, boolean sse, ObjectLayout layout) {
+        return StreamedUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
+                properties.s3().transitChecksum(), layout);
     }
 
     /** Stores a small object (a manifest) in one request. */
@@ -142,6 +147,49 @@ public class ObjectStore implements DisposableBean {
     public record RangeRead(InputStream stream, long objectSize, long length) {
     }
 
+    /**
+     * Reads the part objects {@code 1..parts} of {@code objectKey} ({@link ObjectLayout#PARTS}) one after the other as one
+     * stream, each opened when the one before it ends. A missing part fails the read with {@link MissingPart}.
+     */
+    public InputStream openParts(String region, String objectKey, int parts) {
+        return new SequenceInputStream(new Enumeration<>() {
+            private int next = 1;
+
+            @Override
+            public boolean hasMoreElements() {
+                return next <= parts;
+            }
+
+            @Override
+            public InputStream nextElement() {
+                int number = next++;
+                String key = Manifest.partKey(objectKey, number);
+                return open(region, key).orElseGet(() -> new InputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        throw new MissingPart("part " + number + " of " + parts + " (" + key + ") is missing from " + bucket(region));
+                    }
+                });
+            }
+        });
+    }
+
+    /** Thrown by a stream of {@link #openParts part objects} when one of them does not exist. */
+    public static final class MissingPart extends IOException {
+        MissingPart(String message) {
+            super(message);
+        }
+    }
+
+    /** The objects under {@code prefix} with their sizes, in key order. */
+    public SortedMap<String, Long> list(String region, String prefix) {
+        String bucket = bucket(region);
+        SortedMap<String, Long> sizes = new TreeMap<>();
+        client(region).listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().stream()
+                .filter(o -> o.key().startsWith(prefix)).forEach(o -> sizes.put(o.key(), o.size()));
+        return sizes;
+    }
+
     /** The object's size, or empty if it does not exist. */
     public Optional<Long> size(String region, String key) {
         try {
@@ -159,6 +207,12 @@ public class ObjectStore implements DisposableBean {
     /** Deletes an object (missing is fine). */
     public void delete(String region, String key) {
         client(region).deleteObject(b -> b.bucket(bucket(region)).key(key));
+    }
+
+    /** Deletes a backup's object and its part objects, whichever its layout (missing is fine). */
+    public void deleteBackupObject(String region, String objectKey) {
+        delete(region, objectKey);
+        deletePrefix(region, Manifest.partsPrefix(objectKey));
     }
 
     /**
@@ -211,12 +265,15 @@ public class ObjectStore implements DisposableBean {
     }
 
     /**
-     * Copies an object between regions as a stream in parts of {@code partSize} (the source's, so the
-     * composite checksums compare), re-hashing it on the way; the caller compares the result.
+     * Copies a backup's object (or its part objects) between regions as a stream in parts of its manifest's part size (so the
+     * composite checksums compare) and in its layout, re-hashing it on the way; the caller compares the result.
      */
-    public UploadResult streamCopy(String fromRegion, String toRegion, String key, int partSize, boolean sse) throws IOException {
-        try (InputStream in = open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
-            MultipartUpload upload = upload(toRegion, key, partSize, sse);
+    public UploadResult streamCopy(String fromRegion, String toRegion, Manifest manifest, boolean sse) throws IOException {
+        String key = manifest.objectKey();
+        ObjectLayout layout = manifest.partObjects() ? ObjectLayout.PARTS : ObjectLayout.OBJECT;
+        try (InputStream in = manifest.partObjects() ? openParts(fromRegion, key, manifest.parts().size())
+                : open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
+            StreamedUpload upload = upload(toRegion, key, (int) manifest.partSize(), sse, layout);
             try {
                 in.transferTo(upload);
                 return upload.complete();

@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * Reads an object part by part with several ranged GETs at once and hands every part to a sink
+ * Reads an object part by part with several ranged GETs at once (or its part objects, {@link Manifest#partObjects()}, several
+ * at once, one GET each) and hands every part to a sink
  * <em>only after</em> its size and SHA-256 matched the manifest, in order. So the sink (a tar
  * extraction into a staging directory, a file) never receives a byte that was not checked. At the
  * end the object checksum (format 2: composite of the part digests; format 1: the whole object's
@@ -176,7 +177,9 @@ public final class PartReader {
             this.partSize = (int) Math.max(manifest.partSize(), parts.isEmpty() ? 0 : parts.getLast().size());
             // several consecutive parts per ranged GET (up to 3, 24 MB): each request costs the server and the client a little,
             // and with one GET per 8 MB part that added up on two busy cores
-            this.group = (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
+            // (part objects are read one per GET)
+            this.group = manifest.partObjects() ? 1
+                    : (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
             this.window = Math.max(1, (parallel + group - 1) / group);
             // with lanes, fetched parts wait unhashed until a vector's worth is in (or all that can be in flight at once, if
             // fewer: waiting for more would stall the reads)
@@ -325,7 +328,12 @@ public final class PartReader {
     private static List<Fetched> fetchGroup(ObjectStore store, String region, Manifest manifest, int first, List<byte[]> buffers,
             BooleanSupplier stop, boolean hash) throws IOException {
         List<Manifest.Part> parts = manifest.parts();
-        long offset = (long) first * manifest.partSize();
+        // a part object is read whole (the group is one part); otherwise the parts' range of the one object
+        boolean partObject = manifest.partObjects();
+        String key = partObject ? manifest.partKey(parts.get(first).number()) : manifest.objectKey();
+        long offset = partObject ? 0 : (long) first * manifest.partSize();
+        long expectedSize = partObject ? parts.get(first).size() : manifest.size();
+        String what = partObject ? "part object " + key : "object";
         long length = 0;
         for (int i = 0; i < buffers.size(); i++) {
             length += parts.get(first + i).size();
@@ -340,23 +348,23 @@ public final class PartReader {
         }
         ObjectStore.RangeRead read;
         try {
-            var opened = store.openRange(region, manifest.objectKey(), offset, offset + length - 1);
+            var opened = store.openRange(region, key, offset, offset + length - 1);
             if (opened.isEmpty()) {
-                return List.of(new Fetched(buffers.getFirst(), 0, null, "the object " + manifest.objectKey() + " is missing from "
-                        + store.bucket(region)));
+                return List.of(new Fetched(buffers.getFirst(), 0, null, (partObject ? where + " (" + key + ")" : "the object " + key)
+                        + " is missing from " + store.bucket(region)));
             }
             read = opened.get();
         } catch (S3Exception e) {
             if (e.statusCode() == 416) {
-                return List.of(new Fetched(buffers.getFirst(), 0, null, "object ends before byte " + offset + " inside " + where
-                        + "; the manifest says " + manifest.size() + " bytes (truncated or a part is missing)"));
+                return List.of(new Fetched(buffers.getFirst(), 0, null, what + " ends before byte " + offset + " inside " + where
+                        + "; the manifest says " + expectedSize + " bytes (truncated or a part is missing)"));
             }
             throw e;
         }
         try (InputStream in = read.stream()) {
-            if (read.objectSize() >= 0 && read.objectSize() != manifest.size()) {
-                return List.of(new Fetched(buffers.getFirst(), 0, null, "object has " + read.objectSize() + " bytes, the manifest says "
-                        + manifest.size() + " (read at " + where + ")"));
+            if (read.objectSize() >= 0 && read.objectSize() != expectedSize) {
+                return List.of(new Fetched(buffers.getFirst(), 0, null, what + " has " + read.objectSize() + " bytes, the manifest says "
+                        + expectedSize + " (read at " + where + ")"));
             }
             long position = offset;
             for (int i = 0; i < buffers.size(); i++) {
@@ -379,8 +387,8 @@ public final class PartReader {
                     filled += n;
                 }
                 if (filled < size) {
-                    fetched.add(new Fetched(buffer, filled, null, "object ends at byte " + (position + filled) + " inside part "
-                            + part.number() + " of " + parts.size() + "; the manifest says " + manifest.size()
+                    fetched.add(new Fetched(buffer, filled, null, what + " ends at byte " + (position + filled) + " inside part "
+                            + part.number() + " of " + parts.size() + "; the manifest says " + expectedSize
                             + " bytes (truncated or a part is missing)"));
                     return fetched;
                 }
@@ -389,7 +397,7 @@ public final class PartReader {
                 position += size;
             }
             if (in.read() >= 0) {
-                fetched.add(new Fetched(buffers.getLast(), 0, null, "the object holds more bytes than the manifest's parts "
+                fetched.add(new Fetched(buffers.getLast(), 0, null, "the " + what + " holds more bytes than the manifest's parts "
                         + parts.get(first).number() + "-" + parts.get(first + buffers.size() - 1).number()));
             }
         }

@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import org.springframework.util.unit.DataSize;
 
 import io.meridian.backup.config.BackupProperties;
+import io.meridian.backup.config.BackupProperties.ObjectLayout;
 import io.meridian.backup.config.BackupProperties.RegionSettings;
 import io.meridian.backup.postgres.Databases;
 import io.meridian.backup.postgres.PgTools;
@@ -36,7 +37,7 @@ import io.meridian.backup.restore.ServerOnDataDirectory;
 import io.meridian.backup.storage.BackupObjects;
 import io.meridian.backup.storage.Hex;
 import io.meridian.backup.storage.Manifest;
-import io.meridian.backup.storage.MultipartUpload;
+import io.meridian.backup.storage.StreamedUpload;
 import io.meridian.backup.storage.ObjectStore;
 import io.meridian.backup.storage.ObjectVerifier;
 import io.meridian.backup.storage.UploadResult;
@@ -325,7 +326,7 @@ public final class BackupBenchmark {
                 BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "PG_DUMP")),
                 Integer.parseInt(env("DUMP_COMPRESSION", "1")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
                 Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
-                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null);
+                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null, BackupProperties.ObjectLayout.valueOf(env("PHYSICAL_LAYOUT", "PARTS")));
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
         objects = new BackupObjects(store, JsonMapper.builder().build());
@@ -336,7 +337,7 @@ public final class BackupBenchmark {
     private Manifest logicalBackup() throws Exception {
         UUID id = UUID.randomUUID();
         String key = "backups/" + REGION + "/" + db + "/" + id + "/dump.pgcustom";
-        MultipartUpload upload = store.upload(REGION, key, false);
+        StreamedUpload upload = store.upload(REGION, key, false, ObjectLayout.OBJECT);
         try (Databases.Snapshot snapshot = databases.snapshot(region, db);
                 ToolProcess dump = tools.dump(region, db, snapshot.id(), work.resolve(id + ".log"))) {
             long t0 = System.nanoTime();
@@ -347,7 +348,7 @@ public final class BackupBenchmark {
             notes.add(String.format("logical backup phases: pg_dump streamed into the upload %.2f s; last parts + complete %.2f s (%s)",
                     (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9, compression));
             System.out.println("  " + notes.getLast());
-            return writeManifest(id, "LOGICAL", key, result, snapshot.lsn(), compression);
+            return writeManifest(id, "LOGICAL", key, result, snapshot.lsn(), compression, ObjectLayout.OBJECT);
         } catch (Exception e) {
             upload.abort();
             throw e;
@@ -357,7 +358,7 @@ public final class BackupBenchmark {
     private Manifest physicalBackup() throws Exception {
         UUID id = UUID.randomUUID();
         String key = "backups/" + REGION + "/cluster/" + id + "/base.tar";
-        MultipartUpload upload = store.upload(REGION, key, false);
+        StreamedUpload upload = store.upload(REGION, key, false, properties.physicalLayout());
         try (ToolProcess backup = tools.baseBackup(region, work.resolve(id + ".log"))) {
             long t0 = System.nanoTime();
             backup.stdout().transferTo(upload);
@@ -368,14 +369,15 @@ public final class BackupBenchmark {
             notes.add(String.format("physical backup phases: pg_basebackup streamed into the upload %.2f s; last parts + complete %.2f s",
                     (t1 - t0) / 1e9, (t2 - t1) / 1e9));
             System.out.println("  " + notes.getLast());
-            return writeManifest(id, "PHYSICAL", key, result, null, null);
+            return writeManifest(id, "PHYSICAL", key, result, null, null, properties.physicalLayout());
         } catch (Exception e) {
             upload.abort();
             throw e;
         }
     }
 
-    private Manifest writeManifest(UUID id, String kind, String key, UploadResult result, String lsn, String compression) {
+    private Manifest writeManifest(UUID id, String kind, String key, UploadResult result, String lsn, String compression,
+            ObjectLayout layout) {
         Map<String, String> versions = new java.util.LinkedHashMap<>();
         versions.put("pg_dump", tools.version("pg_dump"));
         if (compression != null) {
@@ -383,7 +385,7 @@ public final class BackupBenchmark {
         }
         Manifest manifest = new Manifest(io.meridian.backup.storage.Checksums.COMPOSITE_FORMAT, id, kind, REGION, db, "US", Instant.now(), key,
                 result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), lsn, Instant.now(),
-                versions, List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE);
+                versions, List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE, layout);
         byte[] bytes = objects.bytes(manifest);
         store.put(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", bytes, false);
         Manifest checked = objects.manifest(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", Hex.sha256(bytes));
@@ -562,7 +564,7 @@ public final class BackupBenchmark {
     }
 
     /**
-     * Not timed: one 64 MB object through the upload, the verifier and the part reader, so that the S3 client, TLS sessions,
+     * Not timed: one 64 MB object (and, when physical backups are stored as part objects, 64 MB of those too) through the upload, the verifier and the part reader, so that the S3 client, TLS sessions,
      * digests and s3proxy's request path are loaded and compiled before the first timed step. backup-service is a long-running
      * process (its S3 client lives as long as it does) and a real S3 endpoint is never cold; without this the first timed
      * backup carried several CPU-seconds of class loading and JIT compilation in both JVMs (WARMUP=0 measures that).
@@ -571,20 +573,22 @@ public final class BackupBenchmark {
         long t0 = System.nanoTime();
         byte[] chunk = new byte[1 << 20];
         new Random(5).nextBytes(chunk);
-        UUID id = UUID.randomUUID();
-        String key = "warm-up/" + id + "/object";
-        MultipartUpload upload = store.upload(REGION, key, false);
-        for (int i = 0; i < 64; i++) {
-            upload.write(chunk, 0, chunk.length);
-        }
-        Manifest m = writeManifest(id, "WARMUP", key, upload.complete(), null, null);
-        if (!objects.verify(REGION, m).ok()) {
-            throw new IllegalStateException("warm-up object does not verify");
-        }
-        ObjectVerifier.Result read = io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(),
-                OutputDiscard.INSTANCE, n -> { }, () -> false);
-        if (!read.ok()) {
-            throw new IllegalStateException("warm-up object does not read back: " + read.detail());
+        for (ObjectLayout layout : new java.util.LinkedHashSet<>(List.of(ObjectLayout.OBJECT, properties.physicalLayout()))) {
+            UUID id = UUID.randomUUID();
+            String key = "warm-up/" + id + "/object";
+            StreamedUpload upload = store.upload(REGION, key, false, layout);
+            for (int i = 0; i < 64; i++) {
+                upload.write(chunk, 0, chunk.length);
+            }
+            Manifest m = writeManifest(id, "WARMUP", key, upload.complete(), null, null, layout);
+            if (!objects.verify(REGION, m).ok()) {
+                throw new IllegalStateException("warm-up object does not verify (" + layout + ")");
+            }
+            ObjectVerifier.Result read = io.meridian.backup.storage.PartReader.read(store, REGION, m, properties.downloadParts(),
+                    OutputDiscard.INSTANCE, n -> { }, () -> false);
+            if (!read.ok()) {
+                throw new IllegalStateException("warm-up object does not read back (" + layout + "): " + read.detail());
+            }
         }
         store.deletePrefix(REGION, "warm-up/");
         notes.add(String.format("warm-up (not timed): 64 MB uploaded, verified and read back in %.1f s", (System.nanoTime() - t0) / 1e9));

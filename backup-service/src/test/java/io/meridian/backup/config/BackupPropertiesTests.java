@@ -10,7 +10,7 @@ import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
-/** How {@code meridian.backup.*} binds: the defaults a bare configuration gets, and levels out of range refused. */
+/** How {@code meridian.backup.*} binds: the defaults a bare configuration gets, and values out of range refused. */
 class BackupPropertiesTests {
 
     private static BackupProperties bind(Map<String, String> values) {
@@ -33,5 +33,13 @@ class BackupPropertiesTests {
         assertThatThrownBy(() -> bind(Map.of("meridian.backup.dump-compression", "10")))
                 .isInstanceOf(BindException.class)
                 .rootCause().hasMessageContaining("meridian.backup.dump-compression must be 0-9, not 10");
+    }
+
+    @Test
+    void physicalBackupsDefaultToPartObjectsAndCanBeOneObject() {
+        assertThat(bind(Map.of()).physicalLayout()).isEqualTo(BackupProperties.ObjectLayout.PARTS);
+        assertThat(bind(Map.of("meridian.backup.physical-layout", "object")).physicalLayout()).isEqualTo(BackupProperties.ObjectLayout.OBJECT);
+
+        assertThatThrownBy(() -> bind(Map.of("meridian.backup.physical-layout", "tarball"))).isInstanceOf(BindException.class);
     }
 }

@@ -39,16 +39,31 @@ class PartReaderTests {
 
     private static final int PART = 64 * 1024;
 
-    /** An object held in memory, served through ranged reads as the S3 client would. */
+    /** Objects held in memory, served through ranged reads as the S3 client would. */
     private static final class MemoryStore extends ObjectStore {
 
-        private byte[] object;
+        private final Map<String, byte[]> objects = new java.util.HashMap<>();
         /** Ranged reads opened and not yet closed. */
         final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
+        /** {@code object} as one object at "key". */
         MemoryStore(byte[] object) {
             super(properties(), new RegionTopology(properties()));
-            this.object = object;
+            objects.put("key", object);
+        }
+
+        private MemoryStore() {
+            super(properties(), new RegionTopology(properties()));
+        }
+
+        /** {@code object} as part objects of "key" ({@code PARTS} layout). */
+        static MemoryStore parts(byte[] object) {
+            MemoryStore store = new MemoryStore();
+            int n = 1;
+            for (int offset = 0; offset < object.length || n == 1; offset += PART, n++) {
+                store.objects.put(Manifest.partKey("key", n), Arrays.copyOfRange(object, offset, Math.min(object.length, offset + PART)));
+            }
+            return store;
         }
 
         private static BackupProperties properties() {
@@ -56,7 +71,7 @@ class PartReaderTests {
             return new BackupProperties(Map.of("us-east-1", region), new BackupProperties.S3(URI.create("https://127.0.0.1:1"), "us-east-1", true, "a",
                     "b", BackupProperties.TransitChecksum.MD5), DataSize.ofMegabytes(8), 3, 6, Path.of("/tmp"), null,
                     BackupProperties.LogicalCompression.ZSTD, 1, 3, 1, 2,
-                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null);
+                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null, BackupProperties.ObjectLayout.PARTS);
         }
 
         @Override
@@ -66,6 +81,10 @@ class PartReaderTests {
 
         @Override
         public Optional<RangeRead> openRange(String region, String key, long first, long last) {
+            byte[] object = objects.get(key);
+            if (object == null) {
+                return Optional.empty();
+            }
             int end = (int) Math.min(object.length, last + 1);
             byte[] range = Arrays.copyOfRange(object, (int) first, Math.max((int) first, end));
             open.incrementAndGet();
@@ -79,13 +98,20 @@ class PartReaderTests {
     }
 
     private static Manifest manifest(byte[] object) {
+        return manifest(object, null);
+    }
+
+    private static Manifest manifest(byte[] object, BackupProperties.@Nullable ObjectLayout layout) {
         List<Manifest.Part> parts = new ArrayList<>();
         for (int offset = 0, n = 1; offset < object.length; offset += PART, n++) {
             int size = Math.min(PART, object.length - offset);
             parts.add(new Manifest.Part(n, size, Hex.sha256(Arrays.copyOfRange(object, offset, offset + size))));
         }
+        if (parts.isEmpty() && layout == BackupProperties.ObjectLayout.PARTS) {
+            parts.add(new Manifest.Part(1, 0, Hex.sha256(new byte[0]))); // an empty upload stores one empty part object
+        }
         return new Manifest(Checksums.COMPOSITE_FORMAT, UUID.randomUUID(), "PHYSICAL", "us-east-1", "db", "US", Instant.now(), "key", object.length,
-                Checksums.compositeOf(parts), PART, parts, null, null, Map.of(), List.of(), null, Checksums.COMPOSITE);
+                Checksums.compositeOf(parts), PART, parts, null, null, Map.of(), List.of(), null, Checksums.COMPOSITE, layout);
     }
 
     private static PartDigests.@Nullable Engine engine(String name) {
@@ -218,6 +244,49 @@ class PartReaderTests {
             assertThat(result.ok()).isFalse();
             assertThat(result.detail()).contains("part 34 of 45");
             assertThat(sink.toByteArray()).isEqualTo(Arrays.copyOf(object, 33 * PART));
+            assertThat(store.open).hasValue(0);
+        }
+    }
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void partObjectsAreReadWholeAndInOrder(String engine) throws Exception {
+        for (int length : new int[] {37 * PART - 1000, 8 * PART, PART + 1, 1, 0}) {
+            byte[] object = object(length);
+            MemoryStore store = MemoryStore.parts(object);
+            for (int parallel : new int[] {1, 6, 24}) {
+                ByteArrayOutputStream sink = new ByteArrayOutputStream();
+                ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest(object, BackupProperties.ObjectLayout.PARTS),
+                        parallel, sink, n -> { }, () -> false, engine(engine));
+                assertThat(result.ok()).as("%d bytes, %d in flight: %s", length, parallel, result.detail()).isTrue();
+                assertThat(sink.toByteArray()).isEqualTo(object);
+                assertThat(store.open).hasValue(0);
+            }
+        }
+    }
+
+    /** A part object damaged, missing, cut short, grown or swapped with another: the read stops at that part. */
+    @ParameterizedTest
+    @ValueSource(strings = {"lanes", "jdk"})
+    void aDamagedPartObjectStopsTheReadAtThatPart(String engine) throws Exception {
+        byte[] object = object(30 * PART + 77);
+        Manifest manifest = manifest(object, BackupProperties.ObjectLayout.PARTS);
+        String part18 = Manifest.partKey("key", 18);
+        Map<String, java.util.function.Consumer<MemoryStore>> damage = new java.util.LinkedHashMap<>();
+        damage.put("has SHA-256", s -> s.objects.get(part18)[PART / 2] ^= 0x08);
+        damage.put("part 18 of 31 (key.parts/000018) is missing", s -> s.objects.remove(part18));
+        damage.put("part object key.parts/000018 has " + (PART - 1) + " bytes, the manifest says " + PART,
+                s -> s.objects.put(part18, Arrays.copyOf(s.objects.get(part18), PART - 1)));
+        damage.put("part object key.parts/000018 has " + (PART + 1) + " bytes, the manifest says " + PART,
+                s -> s.objects.put(part18, Arrays.copyOf(s.objects.get(part18), PART + 1)));
+        damage.put("has SHA-256 ", s -> s.objects.put(part18, s.objects.get(Manifest.partKey("key", 19))));
+        for (var each : damage.entrySet()) {
+            MemoryStore store = MemoryStore.parts(object);
+            each.getValue().accept(store);
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest, 6, sink, n -> { }, () -> false, engine(engine));
+            assertThat(result.ok()).as(each.getKey()).isFalse();
+            assertThat(result.detail()).contains("part 18 of 31", each.getKey());
+            assertThat(sink.toByteArray()).as("only the parts before the damaged one").isEqualTo(Arrays.copyOf(object, 17 * PART));
             assertThat(store.open).hasValue(0);
         }
     }

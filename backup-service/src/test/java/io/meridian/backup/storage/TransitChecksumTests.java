@@ -19,8 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.meridian.backup.config.BackupProperties.ObjectLayout;
 import io.meridian.backup.config.BackupProperties.TransitChecksum;
 import io.meridian.stack.Ports;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -68,14 +70,15 @@ class TransitChecksumTests {
         proxy.stop();
     }
 
-    /** The headers of every UploadPart request. */
+    /** The headers of every UploadPart request, and of every PutObject of a part object. */
     private static final class PartHeaders implements ExecutionInterceptor {
         final List<Map<String, List<String>>> parts = Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
             SdkHttpRequest request = context.httpRequest();
-            if (request.rawQueryParameters().containsKey("partNumber")) {
+            if (request.rawQueryParameters().containsKey("partNumber")
+                    || request.method() == software.amazon.awssdk.http.SdkHttpMethod.PUT && request.encodedPath().contains(".parts/")) {
                 parts.add(request.headers());
             }
         }
@@ -88,12 +91,21 @@ class TransitChecksumTests {
                 .overrideConfiguration(o -> o.addExecutionInterceptor(headers)).build();
     }
 
-    private static byte[] upload(S3Client s3, String key, TransitChecksum checksum, byte[] data) throws Exception {
-        MultipartUpload upload = MultipartUpload.start(s3, "transit", key, PART, 3, false, checksum);
+    private static byte[] upload(S3Client s3, String key, TransitChecksum checksum, ObjectLayout layout, byte[] data) throws Exception {
+        StreamedUpload upload = StreamedUpload.start(s3, "transit", key, PART, 3, false, checksum, layout);
         upload.write(data, 0, data.length);
         UploadResult result = upload.complete();
         assertThat(result.size()).isEqualTo(data.length);
-        return s3.getObjectAsBytes(b -> b.bucket("transit").key(key)).asByteArray();
+        if (layout == ObjectLayout.OBJECT) {
+            return s3.getObjectAsBytes(b -> b.bucket("transit").key(key)).asByteArray();
+        }
+        assertThat(s3.listObjectsV2(b -> b.bucket("transit").prefix(key)).contents()).as("no object but the parts")
+                .extracting(o -> o.key()).allMatch(k -> k.startsWith(Manifest.partsPrefix(key))).hasSize(result.parts().size());
+        java.io.ByteArrayOutputStream whole = new java.io.ByteArrayOutputStream();
+        for (Manifest.Part part : result.parts()) {
+            whole.write(s3.getObjectAsBytes(b -> b.bucket("transit").key(Manifest.partKey(key, part.number()))).asByteArray());
+        }
+        return whole.toByteArray();
     }
 
     private static String header(Map<String, List<String>> headers, String name) {
@@ -101,8 +113,9 @@ class TransitChecksumTests {
                 .orElse(null);
     }
 
-    @Test
-    void eachPartCarriesTheChecksumTheSettingAsksFor() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ObjectLayout.class)
+    void eachPartCarriesTheChecksumTheSettingAsksFor(ObjectLayout layout) throws Exception {
         byte[] data = new byte[2 * PART + 1234];
         new Random(11).nextBytes(data);
         byte[] first = java.util.Arrays.copyOfRange(data, 0, PART);
@@ -112,7 +125,8 @@ class TransitChecksumTests {
         for (TransitChecksum checksum : TransitChecksum.values()) {
             PartHeaders headers = new PartHeaders();
             try (S3Client s3 = client(headers)) {
-                assertThat(upload(s3, "object-" + checksum, checksum, data)).as("stored whole with %s", checksum).isEqualTo(data);
+                assertThat(upload(s3, layout + "-object-" + checksum, checksum, layout, data)).as("stored whole with %s", checksum)
+                        .isEqualTo(data);
             }
             assertThat(headers.parts).as(checksum.name()).hasSize(3);
             switch (checksum) {
@@ -142,8 +156,8 @@ class TransitChecksumTests {
         PartHeaders headers = new PartHeaders();
         UploadResult result;
         try (S3Client s3 = client(headers)) {
-            MultipartUpload upload = MultipartUpload.start(s3, "transit", "lanes-" + engine, PART, 3, false, TransitChecksum.MD5,
-                    engine.equals("lanes") ? new Sha256Lanes() : null);
+            StreamedUpload upload = StreamedUpload.start(s3, "transit", "lanes-" + engine, PART, 3, false, TransitChecksum.MD5,
+                    ObjectLayout.OBJECT, engine.equals("lanes") ? new Sha256Lanes() : null);
             // written in odd-sized pieces, as a pipe delivers them
             for (int offset = 0; offset < data.length; offset += 65_521) {
                 upload.write(data, offset, Math.min(65_521, data.length - offset));
@@ -160,5 +174,17 @@ class TransitChecksumTests {
         }
         assertThat(result.sha256()).isEqualTo(Checksums.compositeOf(result.parts()));
         assertThat(headers.parts).hasSize(18).allSatisfy(h -> assertThat(header(h, "Content-MD5")).isNotNull());
+    }
+
+    @Test
+    void abortingAnUploadOfPartObjectsDeletesThePartsWritten() throws Exception {
+        byte[] data = new byte[3 * PART + 99];
+        new Random(23).nextBytes(data);
+        try (S3Client s3 = client(new PartHeaders())) {
+            StreamedUpload upload = StreamedUpload.start(s3, "transit", "aborted", PART, 3, false, TransitChecksum.MD5, ObjectLayout.PARTS);
+            upload.write(data, 0, data.length); // three full parts sent, the short one still buffered
+            upload.abort();
+            assertThat(s3.listObjectsV2(b -> b.bucket("transit").prefix("aborted")).contents()).isEmpty();
+        }
     }
 }
