@@ -40,9 +40,12 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
         return bed().s3().getObjectAsBytes(b -> b.bucket(BackupTestBed.bucket(region)).key(key)).asByteArray();
     }
 
-    /** The key of a physical backup's part object. */
-    private static String partKey(JsonNode backup, int number) {
-        return backup.get("objectKey").asString() + ".parts/" + String.format("%06d", number);
+    /** Parts per part object of a physical backup (the service's default). */
+    private static final int PER_OBJECT = 3;
+
+    /** The key of a physical backup's part object {@code index} (1-based; each holds {@link #PER_OBJECT} parts). */
+    private static String partObjectKey(JsonNode backup, int index) {
+        return backup.get("objectKey").asString() + ".parts/" + String.format("%06d", index);
     }
 
     private List<String> keys(String region, String prefix) {
@@ -118,10 +121,10 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
         assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
         int parts = backup.get("partCount").asInt();
         assertThat(parts).isGreaterThan(4);
-        // a late part (its own object): the parts before it were checked and extracted into the staging directory already
-        String late = partKey(backup, parts - 1);
+        // a late part (in its part object): the parts before it were checked and extracted into the staging directory already
+        String late = partObjectKey(backup, (parts - 2) / PER_OBJECT + 1);
         byte[] bytes = get("us-east-1", late);
-        bytes[777] ^= 0x20;
+        bytes[(parts - 2) % PER_OBJECT * PART + 777] ^= 0x20;
         replace("us-east-1", late, bytes);
 
         ApiClient.Response started = post("/api/v1/backups/restores", Map.of("backupId", backup.get("id").asString(),
@@ -216,23 +219,26 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
                 "verification", "NONE"));
         assertThat(backup.get("status").asString()).as(backup.toString()).isEqualTo("COMPLETED");
         int parts = backup.get("partCount").asInt();
+        assertThat(parts).as("part objects 1 and 2 are whole").isGreaterThan(2 * PER_OBJECT);
+        int objects = (parts + PER_OBJECT - 1) / PER_OBJECT;
         String objectKey = backup.get("objectKey").asString();
         String prefix = objectKey.substring(0, objectKey.lastIndexOf('/') + 1);
-        // stored as part objects: one per part beside the manifest, nothing at the object key itself
-        assertThat(keys("us-east-1", prefix)).hasSize(parts + 1)
-                .contains(backup.get("manifestKey").asString(), partKey(backup, 1), partKey(backup, parts)).doesNotContain(objectKey);
+        // stored as part objects of three parts beside the manifest, nothing at the object key itself
+        assertThat(keys("us-east-1", prefix)).hasSize(objects + 1).contains(backup.get("manifestKey").asString(), partObjectKey(backup, 1),
+                partObjectKey(backup, objects)).doesNotContain(objectKey);
 
-        String third = partKey(backup, 3);
-        byte[] original = get("us-east-1", third);
-        String stray = partKey(backup, parts + 1);
+        String second = partObjectKey(backup, 2);
+        byte[] original = get("us-east-1", second);
+        String stray = partObjectKey(backup, objects + 1);
+        String which = "part object 2 of " + objects + " (" + second + ", parts 4-6)";
         record Damage(Runnable apply, String found, Runnable undo) {
         }
         List<Damage> damages = List.of(
-                new Damage(() -> bed().s3().deleteObject(b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(third)),
-                        "part 3 of " + parts + " (" + third + ") is missing from meridian-us-east-1", () -> replace("us-east-1", third, original)),
-                new Damage(() -> replace("us-east-1", third, Arrays.copyOf(original, original.length - 1)),
-                        "part 3 of " + parts + " (" + third + ") is " + (original.length - 1) + " bytes, the manifest says " + original.length,
-                        () -> replace("us-east-1", third, original)),
+                new Damage(() -> bed().s3().deleteObject(b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(second)),
+                        which + " is missing from meridian-us-east-1", () -> replace("us-east-1", second, original)),
+                new Damage(() -> replace("us-east-1", second, Arrays.copyOf(original, original.length - 1)),
+                        which + " is " + (original.length - 1) + " bytes, the manifest says " + original.length,
+                        () -> replace("us-east-1", second, original)),
                 new Damage(() -> replace("us-east-1", stray, new byte[] {1}), "1 object(s) under " + objectKey + ".parts/ that the manifest "
                         + "does not list, " + stray + " the first", () -> bed().s3().deleteObject(
                                 b -> b.bucket(BackupTestBed.bucket("us-east-1")).key(stray))));
@@ -246,10 +252,10 @@ class CorruptionIntegrationTests extends BackupIntegrationTest {
             damage.undo().run();
             assertThat(verify(backup).get("status").asString()).as("intact again").isEqualTo("VERIFIED");
         }
-        // part 4's bytes in part 3's place: same size, so only its SHA-256 tells
-        replace("us-east-1", third, get("us-east-1", partKey(backup, 4)));
-        assertThat(copyDetail(verify(backup), "us-east-1")).startsWith("CORRUPT: part 3 of " + parts + " (bytes ");
-        replace("us-east-1", third, original);
+        // part object 1's bytes in part object 2's place: same size, so only the SHA-256 of part 4 tells
+        replace("us-east-1", second, get("us-east-1", partObjectKey(backup, 1)));
+        assertThat(copyDetail(verify(backup), "us-east-1")).startsWith("CORRUPT: part 4 of " + parts + " (bytes ");
+        replace("us-east-1", second, original);
         assertThat(bed().root().resolve("data-us-east-1").resolve("pg_parts")).doesNotExist();
 
         // deleting the backup removes every part object with the manifest

@@ -253,7 +253,9 @@ public class BackupRuns {
         String manifestKey = prefix + "manifest.json";
         // physical backups are large and read only by restores: by default stored as part objects, which need no assembly
         ObjectLayout layout = spec.kind() == BackupKind.PHYSICAL ? properties.physicalLayout() : ObjectLayout.OBJECT;
-        StreamedUpload upload = store.upload(spec.region(), objectKey, spec.sse(), layout);
+        int partsPerObject = layout == ObjectLayout.PARTS ? properties.partsPerObject() : 1;
+        StreamedUpload upload = store.upload(spec.region(), objectKey, (int) properties.partSize().toBytes(), spec.sse(), layout,
+                partsPerObject);
         Produced produced;
         UploadResult result;
         try {
@@ -274,7 +276,8 @@ public class BackupRuns {
         repository.upload(id, owner.id(), null, null, null);
         Manifest manifest = new Manifest(Checksums.COMPOSITE_FORMAT, id, spec.kind().name(), spec.region(), spec.source(), topology.zone(spec.region()).name(),
                 Instant.now(), objectKey, result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), produced.lsn(),
-                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE, layout);
+                produced.sourceTime(), produced.tools(), produced.contents(), spec.sse() ? "AES256" : null, Checksums.COMPOSITE, layout,
+                layout == ObjectLayout.PARTS ? partsPerObject : null);
         byte[] manifestBytes = objects.bytes(manifest);
         store.put(spec.region(), manifestKey, manifestBytes, spec.sse());
         repository.written(id, result.size(), result.sha256(), result.parts().size(), objectKey, manifestKey, Hex.sha256(manifestBytes),

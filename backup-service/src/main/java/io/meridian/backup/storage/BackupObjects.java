@@ -73,8 +73,8 @@ public class BackupObjects {
 
     /**
      * What is missing or of the wrong size in {@code region}'s bucket, without reading a byte of it: the object's size (one
-     * {@code HEAD}), or every part object's presence and size (one {@code LIST} per thousand parts), no other object under
-     * the parts' prefix included. Null when everything is there with the manifest's sizes.
+     * {@code HEAD}), or every part object's presence and size (one {@code LIST} per thousand of them), no other object under
+     * their prefix included. Null when everything is there with the manifest's sizes.
      */
     public @Nullable String missing(String region, Manifest manifest) {
         if (!manifest.partObjects()) {
@@ -84,15 +84,18 @@ public class BackupObjects {
         }
         String prefix = Manifest.partsPrefix(manifest.objectKey());
         SortedMap<String, Long> found = store.list(region, prefix);
-        int count = manifest.parts().size();
-        for (Manifest.Part part : manifest.parts()) {
-            String key = manifest.partKey(part.number());
+        int count = manifest.objectCount();
+        for (int object = 1; object <= count; object++) {
+            String key = manifest.partObjectKey(object);
+            int[] range = manifest.partsOfObject(object);
+            String what = "part object " + object + " of " + count + " (" + key + ", part" + (range[1] - range[0] == 1 ? " " + range[1]
+                    : "s " + (range[0] + 1) + "-" + range[1]) + ")";
             Long size = found.remove(key);
             if (size == null) {
-                return "part " + part.number() + " of " + count + " (" + key + ") is missing from " + store.bucket(region);
+                return what + " is missing from " + store.bucket(region);
             }
-            if (size != part.size()) {
-                return "part " + part.number() + " of " + count + " (" + key + ") is " + size + " bytes, the manifest says " + part.size();
+            if (size != manifest.objectSize(object)) {
+                return what + " is " + size + " bytes, the manifest says " + manifest.objectSize(object);
             }
         }
         return found.isEmpty() ? null : found.size() + " object(s) under " + prefix + " that the manifest does not list, "
@@ -109,7 +112,7 @@ public class BackupObjects {
             if (missing != null) {
                 return new ObjectVerifier.Result(false, missing, 0);
             }
-            try (InputStream in = store.openParts(region, manifest.objectKey(), manifest.parts().size())) {
+            try (InputStream in = store.openParts(region, manifest.objectKey(), manifest.objectCount())) {
                 return ObjectVerifier.verify(in, manifest, null, n -> { }, () -> false);
             } catch (ObjectStore.MissingPart e) { // deleted since it was listed
                 return new ObjectVerifier.Result(false, e.getMessage(), 0);

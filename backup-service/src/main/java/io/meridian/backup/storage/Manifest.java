@@ -36,28 +36,56 @@ import io.meridian.backup.config.BackupProperties.ObjectLayout;
  * @param contents            digests of the contents captured at dump time (tables or resources)
  * @param serverSideEncryption the SSE algorithm the object is stored with, if any
  * @param checksumType        {@code COMPOSITE} (format 2); absent in format 1, meaning {@code FULL_OBJECT}
- * @param layout              {@code PARTS}: every part is its own object, {@link #partKey(int)}, and {@code objectKey} names
- *                            them but is not an object itself; {@code OBJECT} or absent (manifests written before it existed):
- *                            one object at {@code objectKey}
+ * @param layout              {@code PARTS}: the parts are stored in part objects of {@code partsPerObject} consecutive parts
+ *                            each, {@link #partObjectKey(int)}, and {@code objectKey} names them but is not an object itself;
+ *                            {@code OBJECT} or absent (manifests written before it existed): one object at {@code objectKey}
+ * @param partsPerObject      parts in each part object but the last ({@code PARTS}); absent means 1
  */
 public record Manifest(int formatVersion, UUID backupId, String kind, String region, String source, String zone, Instant createdAt,
         String objectKey, long size, String sha256, long partSize, List<Part> parts, @Nullable String sourceLsn,
         @Nullable Instant sourceTime, Map<String, String> toolVersions, List<ContentDigest> contents,
-        @Nullable String serverSideEncryption, @Nullable String checksumType, @Nullable ObjectLayout layout) {
+        @Nullable String serverSideEncryption, @Nullable String checksumType, @Nullable ObjectLayout layout,
+        @Nullable Integer partsPerObject) {
 
-    /** Whether every part is an object of its own. */
+    /** Whether the parts are stored in part objects. */
     public boolean partObjects() {
         return layout == ObjectLayout.PARTS;
     }
 
-    /** The key of part {@code number} (1-based) when every part is its own object. */
-    public String partKey(int number) {
-        return partKey(objectKey, number);
+    /** Parts in each part object but the last (1 for one object). */
+    public int partsPerObjectOrOne() {
+        return partsPerObject == null || !partObjects() ? 1 : partsPerObject;
     }
 
-    /** The key of part {@code number} of the backup object {@code objectKey} stored as {@link ObjectLayout#PARTS parts}. */
-    public static String partKey(String objectKey, int number) {
-        return partsPrefix(objectKey) + String.format("%06d", number);
+    /** How many part objects hold the parts ({@link #partObjects()}). */
+    public int objectCount() {
+        return (parts.size() + partsPerObjectOrOne() - 1) / partsPerObjectOrOne();
+    }
+
+    /** The key of part object {@code index} (1-based). */
+    public String partObjectKey(int index) {
+        return partObjectKey(objectKey, index);
+    }
+
+    /** The parts (0-based indexes into {@link #parts()}, from inclusive, to exclusive) in part object {@code index} (1-based). */
+    public int[] partsOfObject(int index) {
+        int from = (index - 1) * partsPerObjectOrOne();
+        return new int[] {from, Math.min(parts.size(), from + partsPerObjectOrOne())};
+    }
+
+    /** The size part object {@code index} (1-based) must have: the sum of its parts. */
+    public long objectSize(int index) {
+        int[] range = partsOfObject(index);
+        long size = 0;
+        for (int i = range[0]; i < range[1]; i++) {
+            size += parts.get(i).size();
+        }
+        return size;
+    }
+
+    /** The key of part object {@code index} (1-based) of the backup object {@code objectKey} stored as {@link ObjectLayout#PARTS parts}. */
+    public static String partObjectKey(String objectKey, int index) {
+        return partsPrefix(objectKey) + String.format("%06d", index);
     }
 
     /** The prefix under which the parts of {@code objectKey} are stored as {@link ObjectLayout#PARTS parts}. */

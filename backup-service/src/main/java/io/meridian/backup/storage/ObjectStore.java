@@ -78,15 +78,18 @@ public class ObjectStore implements DisposableBean {
         return topology.require("region", region).bucket();
     }
 
-    /** Starts a streamed upload into the region's bucket, laid out as {@code layout}. */
-    public StreamedUpload upload(String region, String key, boolean sse, ObjectLayout layout) {
-        return upload(region, key, (int) properties.partSize().toBytes(), sse, layout);
+    /** Starts a streamed upload of one object into the region's bucket. */
+    public StreamedUpload upload(String region, String key, boolean sse) {
+        return upload(region, key, (int) properties.partSize().toBytes(), sse, ObjectLayout.OBJECT, 1);
     }
 
-    /** Starts a streamed upload with parts of {@code partSize} bytes (a copy keeps its source's parts). */
-    public StreamedUpload upload(String region, String key, int partSize, boolean sse, ObjectLayout layout) {
+    /**
+     * Starts a streamed upload with parts of {@code partSize} bytes (a copy keeps its source's parts), laid out as
+     * {@code layout} with {@code partsPerObject} parts per part object ({@code PARTS}).
+     */
+    public StreamedUpload upload(String region, String key, int partSize, boolean sse, ObjectLayout layout, int partsPerObject) {
         return StreamedUpload.start(client(region), bucket(region), key, partSize, properties.uploadBuffers(), sse,
-                properties.s3().transitChecksum(), layout);
+                properties.s3().transitChecksum(), layout, partsPerObject);
     }
 
     /** Stores a small object (a manifest) in one request. */
@@ -148,26 +151,26 @@ public class ObjectStore implements DisposableBean {
     }
 
     /**
-     * Reads the part objects {@code 1..parts} of {@code objectKey} ({@link ObjectLayout#PARTS}) one after the other as one
-     * stream, each opened when the one before it ends. A missing part fails the read with {@link MissingPart}.
+     * Reads the part objects {@code 1..count} of {@code objectKey} ({@link ObjectLayout#PARTS}) one after the other as one
+     * stream, each opened when the one before it ends. A missing one fails the read with {@link MissingPart}.
      */
-    public InputStream openParts(String region, String objectKey, int parts) {
+    public InputStream openParts(String region, String objectKey, int count) {
         return new SequenceInputStream(new Enumeration<>() {
             private int next = 1;
 
             @Override
             public boolean hasMoreElements() {
-                return next <= parts;
+                return next <= count;
             }
 
             @Override
             public InputStream nextElement() {
                 int number = next++;
-                String key = Manifest.partKey(objectKey, number);
+                String key = Manifest.partObjectKey(objectKey, number);
                 return open(region, key).orElseGet(() -> new InputStream() {
                     @Override
                     public int read() throws IOException {
-                        throw new MissingPart("part " + number + " of " + parts + " (" + key + ") is missing from " + bucket(region));
+                        throw new MissingPart("part object " + number + " of " + count + " (" + key + ") is missing from " + bucket(region));
                     }
                 });
             }
@@ -271,9 +274,9 @@ public class ObjectStore implements DisposableBean {
     public UploadResult streamCopy(String fromRegion, String toRegion, Manifest manifest, boolean sse) throws IOException {
         String key = manifest.objectKey();
         ObjectLayout layout = manifest.partObjects() ? ObjectLayout.PARTS : ObjectLayout.OBJECT;
-        try (InputStream in = manifest.partObjects() ? openParts(fromRegion, key, manifest.parts().size())
+        try (InputStream in = manifest.partObjects() ? openParts(fromRegion, key, manifest.objectCount())
                 : open(fromRegion, key).orElseThrow(() -> new IOException("no object " + key + " in " + fromRegion))) {
-            StreamedUpload upload = upload(toRegion, key, (int) manifest.partSize(), sse, layout);
+            StreamedUpload upload = upload(toRegion, key, (int) manifest.partSize(), sse, layout, manifest.partsPerObjectOrOne());
             try {
                 in.transferTo(upload);
                 return upload.complete();

@@ -122,6 +122,9 @@ public final class ObjectVerifier {
         if (sum != manifest.size()) {
             return "manifest parts add up to " + sum + " bytes, not " + manifest.size();
         }
+        if (manifest.partsPerObject() != null && (manifest.partsPerObject() < 1 || !manifest.partObjects())) {
+            return "manifest says " + manifest.partsPerObject() + " parts per object for the layout " + manifest.layout();
+        }
         if (manifest.composite()) {
             String composite = Checksums.compositeOf(manifest.parts());
             if (!composite.equals(manifest.sha256())) {

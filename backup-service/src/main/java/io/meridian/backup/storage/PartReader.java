@@ -177,8 +177,8 @@ public final class PartReader {
             this.partSize = (int) Math.max(manifest.partSize(), parts.isEmpty() ? 0 : parts.getLast().size());
             // several consecutive parts per ranged GET (up to 3, 24 MB): each request costs the server and the client a little,
             // and with one GET per 8 MB part that added up on two busy cores
-            // (part objects are read one per GET)
-            this.group = manifest.partObjects() ? 1
+            // (a part object is read whole with one GET: the groups are the part objects)
+            this.group = manifest.partObjects() ? manifest.partsPerObjectOrOne()
                     : (int) Math.max(1, Math.min(MAX_PARTS_PER_REQUEST, BYTES_PER_REQUEST / Math.max(1, partSize)));
             this.window = Math.max(1, (parallel + group - 1) / group);
             // with lanes, fetched parts wait unhashed until a vector's worth is in (or all that can be in flight at once, if
@@ -328,11 +328,15 @@ public final class PartReader {
     private static List<Fetched> fetchGroup(ObjectStore store, String region, Manifest manifest, int first, List<byte[]> buffers,
             BooleanSupplier stop, boolean hash) throws IOException {
         List<Manifest.Part> parts = manifest.parts();
-        // a part object is read whole (the group is one part); otherwise the parts' range of the one object
+        // a part object is read whole (the group is its parts); otherwise the parts' range of the one object
         boolean partObject = manifest.partObjects();
-        String key = partObject ? manifest.partKey(parts.get(first).number()) : manifest.objectKey();
+        int objectIndex = first / manifest.partsPerObjectOrOne() + 1;
+        if (partObject && (first % manifest.partsPerObjectOrOne() != 0 || buffers.size() != manifest.partsOfObject(objectIndex)[1] - first)) {
+            throw new IllegalStateException("parts " + (first + 1) + "-" + (first + buffers.size()) + " are not part object " + objectIndex);
+        }
+        String key = partObject ? manifest.partObjectKey(objectIndex) : manifest.objectKey();
         long offset = partObject ? 0 : (long) first * manifest.partSize();
-        long expectedSize = partObject ? parts.get(first).size() : manifest.size();
+        long expectedSize = partObject ? manifest.objectSize(objectIndex) : manifest.size();
         String what = partObject ? "part object " + key : "object";
         long length = 0;
         for (int i = 0; i < buffers.size(); i++) {

@@ -36,7 +36,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * An {@link OutputStream} that streams into a bucket in parts, in one of two {@link ObjectLayout layouts}: an S3 multipart
- * upload of one object ({@code OBJECT}), or one object per part ({@code PARTS}, {@link Manifest#partKey}), which needs no
+ * upload of one object ({@code OBJECT}), or part objects of a few consecutive parts each ({@code PARTS}, {@link Manifest#partObjectKey}), which need no
  * assembly at the end: S3-compatible servers that keep objects in files (s3proxy, MinIO on a file system) complete a
  * multipart upload by writing every byte once more, which for a 2.2 GB base backup took longer than pg_basebackup itself.
  * Either way bytes fill a part buffer; a full buffer is
@@ -68,13 +68,20 @@ public final class StreamedUpload extends OutputStream {
     private final TransitChecksum transitChecksum;
     private final ObjectLayout layout;
     private final boolean sse;
+    /** Parts per object ({@code PARTS}; 1 for a multipart upload, where each part is a part of the one object). */
+    private final int partsPerObject;
     /** The multipart upload's id; null for part objects. */
     private final @Nullable String uploadId;
     private final BlockingQueue<byte[]> free;
     /** Buffers that may still be allocated (lazily: a small object needs one). */
     private int unallocated;
     private final ExecutorService uploader = Executors.newVirtualThreadPerTaskExecutor();
-    private final List<Future<PartDone>> parts = new ArrayList<>();
+    /** One per object (or per part of a multipart upload): its parts once uploaded. */
+    private final List<Future<List<PartDone>>> parts = new ArrayList<>();
+    /** Full parts waiting for the rest of their object. */
+    private final List<Uploaded> gathering = new ArrayList<>();
+    /** Part objects submitted. */
+    private int objects;
     /** Hashes uploaded parts several at a time, or null when each part is hashed before its upload. */
     private final PartDigests.@Nullable Engine lanes;
     /** Uploaded parts waiting for their SHA-256 in lanes (their buffers are not reused before). */
@@ -91,40 +98,49 @@ public final class StreamedUpload extends OutputStream {
     private record PartDone(int number, int size, @Nullable String sha256, @Nullable CompletedPart completed) {
     }
 
-    /** An uploaded part whose buffer waits for the lanes. */
+    /** A part: its number and bytes (waiting for the rest of its object, or uploaded and waiting for the lanes). */
     private record Uploaded(int number, byte[] data, int length) {
     }
 
     private StreamedUpload(S3Client s3, String bucket, String key, int partSize, int buffers, TransitChecksum transitChecksum,
-            ObjectLayout layout, boolean sse, @Nullable String uploadId, PartDigests.@Nullable Engine lanes) {
+            ObjectLayout layout, int partsPerObject, boolean sse, @Nullable String uploadId, PartDigests.@Nullable Engine lanes) {
         this.s3 = s3;
         this.bucket = bucket;
         this.key = key;
         this.partSize = partSize;
         this.transitChecksum = transitChecksum;
         this.layout = layout;
+        this.partsPerObject = layout == ObjectLayout.PARTS ? partsPerObject : 1;
         this.sse = sse;
         this.uploadId = uploadId;
         this.lanes = transitChecksum == TransitChecksum.SHA256 ? null : lanes;
-        // with lanes, up to lanes - 1 uploaded parts wait for their hash besides the buffers that cycle
-        int total = buffers + (this.lanes == null ? 0 : this.lanes.lanes());
+        // with lanes, up to lanes - 1 uploaded parts wait for their hash besides the buffers that cycle; an object of several
+        // parts holds them all until it is stored, so that many more fill meanwhile
+        int total = Math.max(buffers, 2 * this.partsPerObject) + (this.lanes == null ? 0 : this.lanes.lanes());
         this.free = new ArrayBlockingQueue<>(total);
         this.unallocated = total - 1;
         this.buffer = new byte[partSize];
     }
 
-    /** Starts an upload of {@code key} in {@code bucket} laid out as {@code layout}. */
+    /**
+     * Starts an upload of {@code key} in {@code bucket} laid out as {@code layout}, with {@code partsPerObject} consecutive
+     * parts in each part object ({@code PARTS}; ignored otherwise).
+     */
     static StreamedUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse,
-            TransitChecksum transitChecksum, ObjectLayout layout) {
-        return start(s3, bucket, key, partSize, buffers, sse, transitChecksum, layout, PartDigests.lanes());
+            TransitChecksum transitChecksum, ObjectLayout layout, int partsPerObject) {
+        return start(s3, bucket, key, partSize, buffers, sse, transitChecksum, layout, partsPerObject, PartDigests.lanes());
     }
 
-    /** As {@link #start(S3Client, String, String, int, int, boolean, TransitChecksum, ObjectLayout)}, hashing with {@code lanes}
-     *  (or, when null, each part with the JDK's SHA-256 before it is sent). */
+    /** As {@link #start(S3Client, String, String, int, int, boolean, TransitChecksum, ObjectLayout, int)}, hashing with
+     *  {@code lanes} (or, when null, each part with the JDK's SHA-256 before it is sent). */
     static StreamedUpload start(S3Client s3, String bucket, String key, int partSize, int buffers, boolean sse,
-            TransitChecksum transitChecksum, ObjectLayout layout, PartDigests.@Nullable Engine lanes) {
+            TransitChecksum transitChecksum, ObjectLayout layout, int partsPerObject, PartDigests.@Nullable Engine lanes) {
+        if (partsPerObject < 1) {
+            throw new IllegalArgumentException("parts per object must be at least 1, not " + partsPerObject);
+        }
         if (layout == ObjectLayout.PARTS) {
-            return new StreamedUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, layout, sse, null, lanes);
+            return new StreamedUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, layout, partsPerObject, sse, null,
+                    lanes);
         }
         CreateMultipartUploadRequest.Builder request = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                 .contentType("application/octet-stream");
@@ -135,7 +151,7 @@ public final class StreamedUpload extends OutputStream {
             request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
         }
         String id = s3.createMultipartUpload(request.build()).uploadId();
-        return new StreamedUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, layout, sse, id, lanes);
+        return new StreamedUpload(s3, bucket, key, partSize, Math.max(2, buffers), transitChecksum, layout, 1, sse, id, lanes);
     }
 
     @Override
@@ -183,70 +199,100 @@ public final class StreamedUpload extends OutputStream {
         return total + position;
     }
 
+    /** The filled buffer is a part: it waits for the rest of its object, which is sent once complete. */
     private void submitPart() throws IOException {
-        byte[] data = buffer;
-        int length = position;
-        int number = ++partNumber;
-        total += length;
+        gathering.add(new Uploaded(++partNumber, buffer, position));
+        total += position;
+        if (gathering.size() == partsPerObject) {
+            submitObject();
+        }
+        failFast();
+        buffer = nextBuffer();
+        position = 0;
+    }
+
+    /**
+     * Sends the gathered parts as one request on an upload thread: a part of the multipart upload, or one part object
+     * holding them in order. Their buffers then go back to the pool (or, with lanes, wait for their hash).
+     */
+    private void submitObject() {
+        List<Uploaded> members = List.copyOf(gathering);
+        gathering.clear();
+        int object = ++objects;
         boolean laterInLanes = lanes != null;
         parts.add(uploader.submit(() -> {
-            boolean keep = false;
+            boolean kept = false;
             try {
-                String sha256 = null;
-                String base64 = null;
-                if (!laterInLanes) {
-                    MessageDigest partDigest = Hex.sha256();
-                    partDigest.update(data, 0, length);
-                    byte[] digest = partDigest.digest();
-                    sha256 = Hex.hex(digest);
-                    base64 = Base64.getEncoder().encodeToString(digest);
+                List<PartDone> done = new ArrayList<>(members.size());
+                String partBase64 = null;
+                for (Uploaded part : members) {
+                    String sha256 = null;
+                    if (!laterInLanes) {
+                        MessageDigest partDigest = Hex.sha256();
+                        partDigest.update(part.data(), 0, part.length());
+                        byte[] digest = partDigest.digest();
+                        sha256 = Hex.hex(digest);
+                        partBase64 = Base64.getEncoder().encodeToString(digest);
+                    }
+                    done.add(new PartDone(part.number(), part.length(), sha256, null));
+                }
+                long length = 0;
+                for (Uploaded part : members) {
+                    length += part.length();
                 }
                 String md5 = null;
+                String sha256Base64 = null;
                 if (transitChecksum == TransitChecksum.MD5) {
-                    MessageDigest digest = md5();
-                    digest.update(data, 0, length);
-                    md5 = Base64.getEncoder().encodeToString(digest.digest());
+                    md5 = Base64.getEncoder().encodeToString(digest(md5(), members));
+                } else if (transitChecksum == TransitChecksum.SHA256) {
+                    // a part's own digest, or (an object of several parts) that object's
+                    sha256Base64 = members.size() == 1 ? partBase64 : Base64.getEncoder().encodeToString(digest(Hex.sha256(), members));
                 }
-                RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
-                        "application/octet-stream");
-                CompletedPart completed = null;
+                RequestBody body = RequestBody.fromContentProvider(() -> stream(members), length, "application/octet-stream");
                 if (layout == ObjectLayout.PARTS) {
-                    PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(Manifest.partKey(key, number))
-                            .contentType("application/octet-stream").contentLength((long) length).contentMD5(md5);
-                    if (transitChecksum == TransitChecksum.SHA256) {
-                        request.checksumSHA256(base64);
-                    }
+                    PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(Manifest.partObjectKey(key, object))
+                            .contentType("application/octet-stream").contentLength(length).contentMD5(md5).checksumSHA256(sha256Base64);
                     if (sse) {
                         request.serverSideEncryption(ServerSideEncryption.AES256);
                     }
                     s3.putObject(request.build(), body);
                 } else {
-                    UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
-                            .uploadId(uploadId).partNumber(number).contentLength((long) length).contentMD5(md5);
-                    if (transitChecksum == TransitChecksum.SHA256) {
-                        request.checksumSHA256(base64);
-                    }
-                    UploadPartResponse response = s3.uploadPart(request.build(), body);
-                    CompletedPart.Builder part = CompletedPart.builder().partNumber(number).eTag(response.eTag());
-                    if (transitChecksum == TransitChecksum.SHA256) {
-                        part.checksumSHA256(base64);
-                    }
-                    completed = part.build();
+                    int number = members.getFirst().number();
+                    UploadPartResponse response = s3.uploadPart(UploadPartRequest.builder().bucket(bucket).key(key).uploadId(uploadId)
+                            .partNumber(number).contentLength(length).contentMD5(md5).checksumSHA256(sha256Base64).build(), body);
+                    done.set(0, new PartDone(number, (int) length, done.getFirst().sha256(),
+                            CompletedPart.builder().partNumber(number).eTag(response.eTag()).checksumSHA256(sha256Base64).build()));
                 }
                 if (laterInLanes) {
-                    keep = true;
-                    uploaded(new Uploaded(number, data, length));
+                    kept = true;
+                    for (Uploaded part : members) {
+                        uploaded(part);
+                    }
                 }
-                return new PartDone(number, length, sha256, completed);
+                return done;
             } finally {
-                if (!keep) {
-                    free.put(data);
+                if (!kept) {
+                    for (Uploaded part : members) {
+                        free.put(part.data());
+                    }
                 }
             }
         }));
-        failFast();
-        buffer = nextBuffer();
-        position = 0;
+    }
+
+    private static byte[] digest(MessageDigest digest, List<Uploaded> parts) {
+        for (Uploaded part : parts) {
+            digest.update(part.data(), 0, part.length());
+        }
+        return digest.digest();
+    }
+
+    private static java.io.InputStream stream(List<Uploaded> parts) {
+        if (parts.size() == 1) {
+            return new ByteArrayInputStream(parts.getFirst().data(), 0, parts.getFirst().length());
+        }
+        return new java.io.SequenceInputStream(java.util.Collections.enumeration(
+                parts.stream().map(p -> (java.io.InputStream) new ByteArrayInputStream(p.data(), 0, p.length())).toList()));
     }
 
     private byte[] nextBuffer() throws IOException {
@@ -318,14 +364,14 @@ public final class StreamedUpload extends OutputStream {
     }
 
     private void failFast() throws IOException {
-        for (Future<PartDone> part : parts) {
+        for (Future<List<PartDone>> part : parts) {
             if (part.isDone()) {
                 join(part);
             }
         }
     }
 
-    private static PartDone join(Future<PartDone> part) throws IOException {
+    private static List<PartDone> join(Future<List<PartDone>> part) throws IOException {
         try {
             return part.get();
         } catch (ExecutionException e) {
@@ -342,12 +388,16 @@ public final class StreamedUpload extends OutputStream {
             throw new IOException("upload of " + key + " is finished");
         }
         if (position > 0 || partNumber == 0) {
-            submitPart();
+            gathering.add(new Uploaded(++partNumber, buffer, position));
+            total += position;
+        }
+        if (!gathering.isEmpty()) {
+            submitObject();
         }
         long waiting = System.nanoTime();
         List<PartDone> done = new ArrayList<>();
-        for (Future<PartDone> part : parts) {
-            done.add(join(part));
+        for (Future<List<PartDone>> part : parts) {
+            done.addAll(join(part));
         }
         if (lanes != null) {
             // every upload is done: the parts that did not make a full vector are hashed here
@@ -373,7 +423,7 @@ public final class StreamedUpload extends OutputStream {
         // where an upload's end goes: the parts still in flight (and hashed) after the stream ended, then the server
         // assembling the object, which some S3 implementations do by copying every byte once more
         log.info("Uploaded {}/{}{}: {} bytes in {} parts; after the last byte, {} ms for the parts in flight, {} ms to complete",
-                bucket, key, layout == ObjectLayout.PARTS ? " as part objects" : "", total, done.size(),
+                bucket, key, layout == ObjectLayout.PARTS ? " as " + objects + " part objects" : "", total, done.size(),
                 (completing - waiting) / 1_000_000, (System.nanoTime() - completing) / 1_000_000);
         uploader.shutdown();
         List<Manifest.Part> uploaded = new ArrayList<>(done.size());
@@ -406,8 +456,8 @@ public final class StreamedUpload extends OutputStream {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            for (int number = 1; number <= partNumber; number++) {
-                String part = Manifest.partKey(key, number);
+            for (int object = 1; object <= objects; object++) {
+                String part = Manifest.partObjectKey(key, object);
                 try {
                     s3.deleteObject(b -> b.bucket(bucket).key(part));
                 } catch (RuntimeException e) {

@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +67,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>physical restore as the service does it: parts read in parallel, each checked before it is extracted into a staging
  * directory, PostgreSQL started on it until it is writable, (variant {@code read}) every table read, a clean stop, the move
  * into place; variant {@code old}: the path before (checked download to a file, tar -xf, start)</li>
- * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier</li>
+ * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier; for a physical
+ * backup stored as part objects, damage done to those in the bucket (see {@link #physicalCorruptions})</li>
  * </ol>
  * Peak heap is sampled every 20 ms during the backups.
  *
@@ -78,7 +80,9 @@ import tools.jackson.databind.json.JsonMapper;
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
  * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
- * {@code DOWNLOAD_PARTS} (9, the service's default: parts a restore reads at once). Each step also prints
+ * {@code DOWNLOAD_PARTS} (9, the service's default: parts a restore reads at once), {@code PHYSICAL_LAYOUT} ({@code PARTS},
+ * the service's default: part objects of {@code PARTS_PER_OBJECT} (3) parts each; {@code OBJECT}: one object from a multipart
+ * upload). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
  */
 public final class BackupBenchmark {
@@ -234,6 +238,9 @@ public final class BackupBenchmark {
                 }
             }
 
+            if (physical.partObjects()) {
+                physicalCorruptions(physical);
+            }
             if (!physicalOnly) {
                 corruptions(logical);
             }
@@ -326,7 +333,8 @@ public final class BackupBenchmark {
                 BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "PG_DUMP")),
                 Integer.parseInt(env("DUMP_COMPRESSION", "1")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
                 Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
-                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null, BackupProperties.ObjectLayout.valueOf(env("PHYSICAL_LAYOUT", "PARTS")));
+                java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null, BackupProperties.ObjectLayout.valueOf(env("PHYSICAL_LAYOUT", "PARTS")),
+                Integer.parseInt(env("PARTS_PER_OBJECT", "3")));
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
         objects = new BackupObjects(store, JsonMapper.builder().build());
@@ -337,7 +345,7 @@ public final class BackupBenchmark {
     private Manifest logicalBackup() throws Exception {
         UUID id = UUID.randomUUID();
         String key = "backups/" + REGION + "/" + db + "/" + id + "/dump.pgcustom";
-        StreamedUpload upload = store.upload(REGION, key, false, ObjectLayout.OBJECT);
+        StreamedUpload upload = store.upload(REGION, key, false);
         try (Databases.Snapshot snapshot = databases.snapshot(region, db);
                 ToolProcess dump = tools.dump(region, db, snapshot.id(), work.resolve(id + ".log"))) {
             long t0 = System.nanoTime();
@@ -358,7 +366,8 @@ public final class BackupBenchmark {
     private Manifest physicalBackup() throws Exception {
         UUID id = UUID.randomUUID();
         String key = "backups/" + REGION + "/cluster/" + id + "/base.tar";
-        StreamedUpload upload = store.upload(REGION, key, false, properties.physicalLayout());
+        StreamedUpload upload = store.upload(REGION, key, (int) properties.partSize().toBytes(), false, properties.physicalLayout(),
+                properties.partsPerObject());
         try (ToolProcess backup = tools.baseBackup(region, work.resolve(id + ".log"))) {
             long t0 = System.nanoTime();
             backup.stdout().transferTo(upload);
@@ -385,7 +394,8 @@ public final class BackupBenchmark {
         }
         Manifest manifest = new Manifest(io.meridian.backup.storage.Checksums.COMPOSITE_FORMAT, id, kind, REGION, db, "US", Instant.now(), key,
                 result.size(), result.sha256(), properties.partSize().toBytes(), result.parts(), lsn, Instant.now(),
-                versions, List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE, layout);
+                versions, List.of(), null, io.meridian.backup.storage.Checksums.COMPOSITE, layout,
+                layout == ObjectLayout.PARTS ? properties.partsPerObject() : null);
         byte[] bytes = objects.bytes(manifest);
         store.put(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", bytes, false);
         Manifest checked = objects.manifest(REGION, key.substring(0, key.lastIndexOf('/') + 1) + "manifest.json", Hex.sha256(bytes));
@@ -576,7 +586,8 @@ public final class BackupBenchmark {
         for (ObjectLayout layout : new java.util.LinkedHashSet<>(List.of(ObjectLayout.OBJECT, properties.physicalLayout()))) {
             UUID id = UUID.randomUUID();
             String key = "warm-up/" + id + "/object";
-            StreamedUpload upload = store.upload(REGION, key, false, layout);
+            StreamedUpload upload = store.upload(REGION, key, (int) properties.partSize().toBytes(), false, layout,
+                    properties.partsPerObject());
             for (int i = 0; i < 64; i++) {
                 upload.write(chunk, 0, chunk.length);
             }
@@ -611,6 +622,39 @@ public final class BackupBenchmark {
         exec(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgBin.resolve("pg_ctl").toString(), "-D",
                 dir.toString(), "-m", "fast", "-w", "stop"));
         deleteTree(dir);
+    }
+
+    /**
+     * Corruptions of a physical backup's part objects, made in the bucket and undone after each check: a flipped bit, an
+     * object cut short, one missing, another one in its place, a stray object beside them. Each is checked by the verifier as
+     * the service runs it (the listing first, then the bytes up to the damaged part).
+     */
+    private void physicalCorruptions(Manifest m) throws Exception {
+        String second = m.partObjectKey(2);
+        byte[] original = store.get(REGION, second).orElseThrow();
+        byte[] flipped = original.clone();
+        flipped[original.length / 3] ^= 0x04;
+        String stray = m.partObjectKey(m.objectCount() + 1);
+        Map<String, Runnable> damages = new LinkedHashMap<>();
+        damages.put("bit flipped in part object 2", () -> store.put(REGION, second, flipped, false));
+        damages.put("part object 2 cut short by one byte", () -> store.put(REGION, second, Arrays.copyOf(original, original.length - 1), false));
+        damages.put("part object 2 missing", () -> store.delete(REGION, second));
+        damages.put("part object 3 in part object 2's place", () -> store.put(REGION, second, store.get(REGION, m.partObjectKey(3)).orElseThrow(),
+                false));
+        damages.put("a stray object beside the part objects", () -> store.put(REGION, stray, new byte[] {1}, false));
+        int detected = 0;
+        for (var damage : damages.entrySet()) {
+            damage.getValue().run();
+            ObjectVerifier.Result result = objects.verify(REGION, m);
+            store.put(REGION, second, original, false);
+            store.delete(REGION, stray);
+            notes.add("physical, " + damage.getKey() + ": " + (result.ok() ? "MISSED" : "detected (" + result.detail() + ")"));
+            detected += result.ok() ? 0 : 1;
+        }
+        if (!objects.verify(REGION, m).ok()) {
+            throw new IllegalStateException("the physical backup does not verify after the corruptions were undone");
+        }
+        record("physical corruptions detected (%)", 100.0 * detected / damages.size());
     }
 
     /** Injected corruptions, each checked by re-reading the stored object through a damaging stream. */

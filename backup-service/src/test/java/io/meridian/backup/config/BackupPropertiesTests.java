@@ -36,10 +36,14 @@ class BackupPropertiesTests {
     }
 
     @Test
-    void physicalBackupsDefaultToPartObjectsAndCanBeOneObject() {
+    void physicalBackupsDefaultToPartObjectsOfThreePartsAndCanBeOneObject() {
         assertThat(bind(Map.of()).physicalLayout()).isEqualTo(BackupProperties.ObjectLayout.PARTS);
         assertThat(bind(Map.of("meridian.backup.physical-layout", "object")).physicalLayout()).isEqualTo(BackupProperties.ObjectLayout.OBJECT);
 
         assertThatThrownBy(() -> bind(Map.of("meridian.backup.physical-layout", "tarball"))).isInstanceOf(BindException.class);
+        assertThat(bind(Map.of()).partsPerObject()).isEqualTo(3);
+        assertThatThrownBy(() -> bind(Map.of("meridian.backup.parts-per-object", "0")))
+                .isInstanceOf(BindException.class)
+                .rootCause().hasMessageContaining("meridian.backup.parts-per-object must be 1-16, not 0");
     }
 }

@@ -40,7 +40,7 @@ class ObjectVerifierTests {
         List<Manifest.Part> parts = parts(object);
         String checksum = format == 1 ? Hex.sha256(object) : Checksums.compositeOf(parts);
         return new Manifest(format, UUID.randomUUID(), "LOGICAL", "us-east-1", "app", "US", Instant.now(), "k", object.length, checksum,
-                PART, parts, null, null, Map.of(), List.of(), null, format == 1 ? null : Checksums.COMPOSITE, null);
+                PART, parts, null, null, Map.of(), List.of(), null, format == 1 ? null : Checksums.COMPOSITE, null, null);
     }
 
     private static ObjectVerifier.Result verify(byte[] stored, Manifest manifest) throws IOException {
@@ -99,7 +99,7 @@ class ObjectVerifierTests {
         edited.set(1, new Manifest.Part(2, PART, Hex.sha256(new byte[] {9})));
         Manifest forged = new Manifest(2, honest.backupId(), honest.kind(), honest.region(), honest.source(), honest.zone(),
                 honest.createdAt(), honest.objectKey(), honest.size(), honest.sha256(), PART, edited, null, null, Map.of(), List.of(), null,
-                Checksums.COMPOSITE, null);
+                Checksums.COMPOSITE, null, null);
         assertThat(ObjectVerifier.inconsistency(forged)).startsWith("manifest parts have the composite checksum");
     }
 

@@ -56,12 +56,13 @@ class PartReaderTests {
             super(properties(), new RegionTopology(properties()));
         }
 
-        /** {@code object} as part objects of "key" ({@code PARTS} layout). */
-        static MemoryStore parts(byte[] object) {
+        /** {@code object} as part objects of {@code perObject} parts of "key" ({@code PARTS} layout). */
+        static MemoryStore parts(byte[] object, int perObject) {
             MemoryStore store = new MemoryStore();
             int n = 1;
-            for (int offset = 0; offset < object.length || n == 1; offset += PART, n++) {
-                store.objects.put(Manifest.partKey("key", n), Arrays.copyOfRange(object, offset, Math.min(object.length, offset + PART)));
+            for (int offset = 0; offset < object.length || n == 1; offset += perObject * PART, n++) {
+                store.objects.put(Manifest.partObjectKey("key", n),
+                        Arrays.copyOfRange(object, offset, Math.min(object.length, offset + perObject * PART)));
             }
             return store;
         }
@@ -71,7 +72,7 @@ class PartReaderTests {
             return new BackupProperties(Map.of("us-east-1", region), new BackupProperties.S3(URI.create("https://127.0.0.1:1"), "us-east-1", true, "a",
                     "b", BackupProperties.TransitChecksum.MD5), DataSize.ofMegabytes(8), 3, 6, Path.of("/tmp"), null,
                     BackupProperties.LogicalCompression.ZSTD, 1, 3, 1, 2,
-                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null, BackupProperties.ObjectLayout.PARTS);
+                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null, BackupProperties.ObjectLayout.PARTS, 3);
         }
 
         @Override
@@ -98,10 +99,10 @@ class PartReaderTests {
     }
 
     private static Manifest manifest(byte[] object) {
-        return manifest(object, null);
+        return manifest(object, null, null);
     }
 
-    private static Manifest manifest(byte[] object, BackupProperties.@Nullable ObjectLayout layout) {
+    private static Manifest manifest(byte[] object, BackupProperties.@Nullable ObjectLayout layout, @Nullable Integer perObject) {
         List<Manifest.Part> parts = new ArrayList<>();
         for (int offset = 0, n = 1; offset < object.length; offset += PART, n++) {
             int size = Math.min(PART, object.length - offset);
@@ -111,7 +112,7 @@ class PartReaderTests {
             parts.add(new Manifest.Part(1, 0, Hex.sha256(new byte[0]))); // an empty upload stores one empty part object
         }
         return new Manifest(Checksums.COMPOSITE_FORMAT, UUID.randomUUID(), "PHYSICAL", "us-east-1", "db", "US", Instant.now(), "key", object.length,
-                Checksums.compositeOf(parts), PART, parts, null, null, Map.of(), List.of(), null, Checksums.COMPOSITE, layout);
+                Checksums.compositeOf(parts), PART, parts, null, null, Map.of(), List.of(), null, Checksums.COMPOSITE, layout, perObject);
     }
 
     private static PartDigests.@Nullable Engine engine(String name) {
@@ -250,43 +251,50 @@ class PartReaderTests {
     @ParameterizedTest
     @ValueSource(strings = {"lanes", "jdk"})
     void partObjectsAreReadWholeAndInOrder(String engine) throws Exception {
-        for (int length : new int[] {37 * PART - 1000, 8 * PART, PART + 1, 1, 0}) {
-            byte[] object = object(length);
-            MemoryStore store = MemoryStore.parts(object);
-            for (int parallel : new int[] {1, 6, 24}) {
-                ByteArrayOutputStream sink = new ByteArrayOutputStream();
-                ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest(object, BackupProperties.ObjectLayout.PARTS),
-                        parallel, sink, n -> { }, () -> false, engine(engine));
-                assertThat(result.ok()).as("%d bytes, %d in flight: %s", length, parallel, result.detail()).isTrue();
-                assertThat(sink.toByteArray()).isEqualTo(object);
-                assertThat(store.open).hasValue(0);
+        for (int perObject : new int[] {1, 3}) {
+            for (int length : new int[] {37 * PART - 1000, 8 * PART, 3 * PART, PART + 1, 1, 0}) {
+                byte[] object = object(length);
+                MemoryStore store = MemoryStore.parts(object, perObject);
+                for (int parallel : new int[] {1, 6, 24}) {
+                    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+                    ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest(object, BackupProperties.ObjectLayout.PARTS,
+                            perObject), parallel, sink, n -> { }, () -> false, engine(engine));
+                    assertThat(result.ok()).as("%d per object, %d bytes, %d in flight: %s", perObject, length, parallel, result.detail()).isTrue();
+                    assertThat(sink.toByteArray()).isEqualTo(object);
+                    assertThat(store.open).hasValue(0);
+                }
             }
         }
     }
 
-    /** A part object damaged, missing, cut short, grown or swapped with another: the read stops at that part. */
+    /**
+     * Part object 6 (parts 16-18) damaged in its last part, missing, cut short, grown or swapped with object 7: the read stops
+     * at the first part it cannot vouch for, and the sink has every part before it.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"lanes", "jdk"})
-    void aDamagedPartObjectStopsTheReadAtThatPart(String engine) throws Exception {
+    void aDamagedPartObjectStopsTheReadAtItsFirstBadPart(String engine) throws Exception {
         byte[] object = object(30 * PART + 77);
-        Manifest manifest = manifest(object, BackupProperties.ObjectLayout.PARTS);
-        String part18 = Manifest.partKey("key", 18);
-        Map<String, java.util.function.Consumer<MemoryStore>> damage = new java.util.LinkedHashMap<>();
-        damage.put("has SHA-256", s -> s.objects.get(part18)[PART / 2] ^= 0x08);
-        damage.put("part 18 of 31 (key.parts/000018) is missing", s -> s.objects.remove(part18));
-        damage.put("part object key.parts/000018 has " + (PART - 1) + " bytes, the manifest says " + PART,
-                s -> s.objects.put(part18, Arrays.copyOf(s.objects.get(part18), PART - 1)));
-        damage.put("part object key.parts/000018 has " + (PART + 1) + " bytes, the manifest says " + PART,
-                s -> s.objects.put(part18, Arrays.copyOf(s.objects.get(part18), PART + 1)));
-        damage.put("has SHA-256 ", s -> s.objects.put(part18, s.objects.get(Manifest.partKey("key", 19))));
-        for (var each : damage.entrySet()) {
-            MemoryStore store = MemoryStore.parts(object);
-            each.getValue().accept(store);
+        Manifest manifest = manifest(object, BackupProperties.ObjectLayout.PARTS, 3);
+        String sixth = Manifest.partObjectKey("key", 6);
+        record Damage(String found, int goodParts, java.util.function.Consumer<MemoryStore> apply) {
+        }
+        List<Damage> damages = List.of(
+                new Damage("part 18 of 31 (bytes", 17, s -> s.objects.get(sixth)[2 * PART + PART / 2] ^= 0x08),
+                new Damage("part 16 of 31 (key.parts/000006) is missing", 15, s -> s.objects.remove(sixth)),
+                new Damage("part object key.parts/000006 has " + (3 * PART - 1) + " bytes, the manifest says " + 3 * PART, 15,
+                        s -> s.objects.put(sixth, Arrays.copyOf(s.objects.get(sixth), 3 * PART - 1))),
+                new Damage("part object key.parts/000006 has " + (3 * PART + 1) + " bytes, the manifest says " + 3 * PART, 15,
+                        s -> s.objects.put(sixth, Arrays.copyOf(s.objects.get(sixth), 3 * PART + 1))),
+                new Damage("part 16 of 31 (bytes", 15, s -> s.objects.put(sixth, s.objects.get(Manifest.partObjectKey("key", 7)))));
+        for (Damage damage : damages) {
+            MemoryStore store = MemoryStore.parts(object, 3);
+            damage.apply().accept(store);
             ByteArrayOutputStream sink = new ByteArrayOutputStream();
             ObjectVerifier.Result result = PartReader.read(store, "us-east-1", manifest, 6, sink, n -> { }, () -> false, engine(engine));
-            assertThat(result.ok()).as(each.getKey()).isFalse();
-            assertThat(result.detail()).contains("part 18 of 31", each.getKey());
-            assertThat(sink.toByteArray()).as("only the parts before the damaged one").isEqualTo(Arrays.copyOf(object, 17 * PART));
+            assertThat(result.ok()).as(damage.found()).isFalse();
+            assertThat(result.detail()).contains(damage.found());
+            assertThat(sink.toByteArray()).as("only the parts before the damaged one").isEqualTo(Arrays.copyOf(object, damage.goodParts() * PART));
             assertThat(store.open).hasValue(0);
         }
     }
