@@ -70,7 +70,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <li>injected corruptions (bit flips, truncations, missing parts, a swapped object) checked by the verifier; for a physical
  * backup stored as part objects, damage done to those in the bucket (see {@link #physicalCorruptions})</li>
  * </ol>
- * Peak heap is sampled every 20 ms during the backups.
+ * Peak heap is sampled every 20 ms during the backups (heap in use, garbage included: G1 lets it grow to the cap before it
+ * collects when the allocation rate is high), and the heap in use right after each collection is noted as well.
  *
  * <p>Environment: {@code SCRATCH} (the harness directory, default /tmp/anchor-backup), {@code PG_PORT}
  * (57001), {@code WARMUP} (1: an untimed 64 MB object through the S3 path first, see {@link #warmUp()}), {@code DB} (bench),
@@ -106,6 +107,8 @@ public final class BackupBenchmark {
     private final Map<String, List<Double>> results = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private final AtomicLong peakHeap = new AtomicLong();
+    /** The largest heap in use right after a collection while sampling: what the backup holds live, without its garbage. */
+    private final AtomicLong peakLive = new AtomicLong();
     private final AtomicBoolean sampling = new AtomicBoolean();
 
     private RegionSettings region;
@@ -135,6 +138,7 @@ public final class BackupBenchmark {
                 warmUp();
             }
             Thread sampler = Thread.ofPlatform().daemon().start(this::sampleHeap);
+            watchCollections();
             Map<String, Long> sourceCounts = rowCounts(db);
             List<Manifest> logical = new ArrayList<>();
             boolean physicalOnly = only.startsWith("physical");
@@ -145,10 +149,12 @@ public final class BackupBenchmark {
                     return null;
                 });
                 peakHeap.set(0);
+                peakLive.set(0);
                 sampling.set(true);
                 Manifest m = time("meridian logical backup -> S3", () -> logicalBackup());
                 sampling.set(false);
                 record("peak heap during logical backup (MB)", peakHeap.get() / 1e6);
+                record("peak heap after a collection during logical backup (MB)", peakLive.get() / 1e6);
                 logical.add(m);
                 notes.add("logical object " + m.size() + " bytes in " + m.parts().size() + " parts");
                 ObjectVerifier.Result v = time("meridian verify logical copy (re-read)", () -> objects.verify(REGION, m));
@@ -206,10 +212,12 @@ public final class BackupBenchmark {
             for (int r = 0; r < (physical != null ? 0 : reps); r++) {
                 checkpoint();
                 peakHeap.set(0);
+                peakLive.set(0);
                 sampling.set(true);
                 physical = time("meridian physical backup -> S3 (pg_basebackup, uncompressed)", () -> physicalBackup());
                 sampling.set(false);
                 record("peak heap during physical backup (MB)", peakHeap.get() / 1e6);
+                record("peak heap after a collection during physical backup (MB)", peakLive.get() / 1e6);
                 notes.add("physical object " + physical.size() + " bytes in " + physical.parts().size() + " parts");
             }
             for (int r = 0; r < reps; r++) {
@@ -850,6 +858,25 @@ public final class BackupBenchmark {
     private void record(String name, double value) {
         results.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
         System.out.printf("  %-75s %10.2f%n", name, value);
+    }
+
+    /** Notes the heap in use after every collection (all pools) into {@link #peakLive} while sampling. */
+    private void watchCollections() {
+        // the heap's pools only: a collection's report covers every pool (metaspace and code cache too)
+        java.util.Set<String> heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
+                .map(MemoryPoolMXBean::getName).collect(java.util.stream.Collectors.toSet());
+        for (var collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+            ((javax.management.NotificationEmitter) collector).addNotificationListener((notification, handback) -> {
+                if (sampling.get() && notification.getType().equals(
+                        com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
+                    var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+                            (javax.management.openmbean.CompositeData) notification.getUserData());
+                    long after = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream().filter(e -> heap.contains(e.getKey()))
+                            .mapToLong(e -> e.getValue().getUsed()).sum();
+                    peakLive.accumulateAndGet(after, Math::max);
+                }
+            }, null, null);
+        }
     }
 
     private void sampleHeap() {
