@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # backup-service benchmark (not a test): BackupBenchmark on the data ../shared/anchors/backup-peers.sh leaves behind.
-# It calls backup-service's own classes (streamed multipart upload, manifest, verification, verified restore), so it
+# It calls backup-service's own classes (streamed upload, manifest, verification, verified restore), so it
 # lives in this module's test tree and runs on its test classpath.
 #
 #   SIZE=2 REPS=1 KEEP_DATA=1 bash /work/shared/anchors/backup-peers.sh /tmp/anchor-backup   # first, as root
