@@ -36,6 +36,20 @@ class JdkAndPortsTests {
     }
 
     @Test
+    void choosesPortsNoOutgoingConnectionCanTake() {
+        int ephemeralLow = Ports.ephemeralLow();
+        if (Files.isReadable(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            assertThat(ephemeralLow).as("the ephemeral range's low end is read").isBetween(1, 65_535);
+        }
+        int[] ports = Ports.freePorts(50);
+        assertThat(Arrays.stream(ports).distinct().count()).isEqualTo(50);
+        if (ephemeralLow - 1 - Ports.CHOSEN_LOW >= 1_000) {
+            assertThat(Arrays.stream(ports).boxed()).allSatisfy(port -> assertThat(port).isBetween(Ports.CHOSEN_LOW, ephemeralLow - 1));
+        }
+        assertThat(Arrays.stream(ports).boxed()).allSatisfy(port -> assertThat(Ports.isFree(port)).isTrue());
+    }
+
+    @Test
     void waitsSayWhatTheyAwaited() {
         int[] calls = {0};
         Waits.until("the third call", Duration.ofSeconds(5), () -> ++calls[0] == 3);

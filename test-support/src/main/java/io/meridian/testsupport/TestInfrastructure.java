@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import org.slf4j.Logger;
@@ -47,7 +48,14 @@ public final class TestInfrastructure {
             synchronized (TestInfrastructure.class) {
                 current = instance;
                 if (current == null) {
-                    current = start();
+                    try {
+                        current = start();
+                    } catch (RuntimeException e) {
+                        // a port taken by another process between choosing it and binding it; every
+                        // other failure repeats and is thrown by the second attempt
+                        log.warn("Starting the test infrastructure failed; trying once more on other ports", e);
+                        current = start();
+                    }
                     instance = current;
                 }
             }
@@ -65,11 +73,20 @@ public final class TestInfrastructure {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        PostgresCluster postgres = PostgresCluster.builder("control-plane", root.resolve("postgres"), Ports.freePort()).build();
-        KafkaBroker kafka = KafkaBroker.create(root.resolve("kafka"), Ports.freePort(), Ports.freePort());
+        int[] ports = Ports.freePorts(3);
+        PostgresCluster postgres = PostgresCluster.builder("control-plane", root.resolve("postgres"), ports[0]).build();
+        KafkaBroker kafka = KafkaBroker.create(root.resolve("kafka"), ports[1], ports[2]);
         TestInfrastructure infrastructure = new TestInfrastructure(root, postgres, kafka, DevTokens.loadOrCreate(root.resolve("keys")));
         Runtime.getRuntime().addShutdownHook(new Thread(infrastructure::stop, "meridian-test-infrastructure-stop"));
-        Thread broker = Thread.ofPlatform().name("kafka-start").start(kafka::start);
+        // Kafka starts beside PostgreSQL; its failure, if any, is kept to say why in the exception
+        AtomicReference<RuntimeException> brokerFailure = new AtomicReference<>();
+        Thread broker = Thread.ofPlatform().name("kafka-start").start(() -> {
+            try {
+                kafka.start();
+            } catch (RuntimeException e) {
+                brokerFailure.set(e);
+            }
+        });
         postgres.initIfNeeded().start();
         postgres.createDatabase("meridian");
         try {
@@ -78,8 +95,8 @@ public final class TestInfrastructure {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting Kafka", e);
         }
-        if (!kafka.isRunning()) {
-            throw new IllegalStateException("Kafka did not start; see " + root.resolve("kafka"));
+        if (brokerFailure.get() != null || !kafka.isRunning()) {
+            throw new IllegalStateException("Kafka did not start; see " + root.resolve("kafka"), brokerFailure.get());
         }
         log.info("Test infrastructure up in {} ms: PostgreSQL {} and Kafka {} under {}", (System.nanoTime() - began) / 1_000_000,
                 postgres.jdbcUrl("meridian"), kafka.bootstrapServers(), root);
