@@ -67,6 +67,10 @@ import io.meridian.common.region.ResidencyZone;
  *                          request costs the server and the client; one per 8 MB part made restores 1.5-3 s slower on 2.2 GB).
  *                          Each part keeps its own SHA-256 in the manifest; an upload holds at least twice this many part
  *                          buffers
+ * @param restoreDirectIo   a physical restore writes the data files it extracts with {@code O_DIRECT}, past the page cache (the
+ *                          default; where the file system refuses it, through the page cache): filling fresh page-cache pages
+ *                          cost more system time than the whole write to the device on the benchmark machine, and the restored
+ *                          files are read once, by PostgreSQL, later
  */
 @ConfigurationProperties("meridian.backup")
 public record BackupProperties(
@@ -91,7 +95,8 @@ public record BackupProperties(
         @DefaultValue("2") int maxAttempts,
         @Nullable Path dataRoot,
         @DefaultValue("PARTS") ObjectLayout physicalLayout,
-        @DefaultValue("3") int partsPerObject) {
+        @DefaultValue("3") int partsPerObject,
+        @DefaultValue("true") boolean restoreDirectIo) {
 
     public BackupProperties {
         if (zstdLevel < 1 || zstdLevel > 19) {

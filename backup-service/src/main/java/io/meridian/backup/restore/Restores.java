@@ -268,7 +268,8 @@ public class Restores {
                 // staging directory as they arrive; a copy that fails its check leaves no staging directory behind. Others: a
                 // checked local file (a zstd object decompressed on the way).
                 ObjectVerifier.Result fetched = staging != null
-                        ? objects.extract(candidate.region(), candidate.manifest(), staging.directory(), properties.downloadParts(), progress,
+                        ? objects.extract(candidate.region(), candidate.manifest(), staging.directory(), properties.downloadParts(),
+                                properties.restoreDirectIo(), progress,
                                 () -> handle.cancelled).check()
                         : objects.download(candidate.region(), candidate.manifest(), file, properties.downloadParts(), progress,
                                 () -> handle.cancelled);

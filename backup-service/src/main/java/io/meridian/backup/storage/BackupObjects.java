@@ -133,12 +133,13 @@ public class BackupObjects {
      * its bytes is written (see {@link PartReader}). When the result is not ok, or anything throws,
      * {@code directory} is removed again: it holds either the complete, checked archive or nothing.
      *
-     * @param directory an empty or missing directory (the restore's staging directory, never the target)
+     * @param directory    an empty or missing directory (the restore's staging directory, never the target)
+     * @param directWrites write the larger files with O_DIRECT, past the page cache (see {@link TarExtractor})
      */
-    public Extracted extract(String region, Manifest manifest, Path directory, int parallel, LongConsumer progress, BooleanSupplier cancelled)
-            throws IOException {
+    public Extracted extract(String region, Manifest manifest, Path directory, int parallel, boolean directWrites, LongConsumer progress,
+            BooleanSupplier cancelled) throws IOException {
         Files.createDirectories(directory);
-        TarExtractor tar = new TarExtractor(directory);
+        TarExtractor tar = new TarExtractor(directory, directWrites);
         boolean kept = false;
         try {
             ObjectVerifier.Result result = PartReader.read(store, region, manifest, parallel, tar, progress, cancelled);

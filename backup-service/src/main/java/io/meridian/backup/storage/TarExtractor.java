@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayDeque;
@@ -20,6 +22,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.sun.nio.file.ExtendedOpenOption;
 
 /**
  * Extracts a tar stream (the ustar archives {@code pg_basebackup -Ft} writes) into a directory as
@@ -35,10 +41,22 @@ import org.jspecify.annotations.Nullable;
  * syncs each file it restores), and {@link #close()} returns only when all are on disk. PostgreSQL syncs the whole data
  * directory when it starts on a base backup; done this way that finds nothing left to write, instead of writing back the
  * whole archive after the last byte arrived (1.5 s for 2 GB here, in series with everything else).
+ *
+ * <p>With direct writes (the default for restores) every file of {@value #DIRECT_MIN} bytes or more is written with
+ * {@code O_DIRECT}, past the page cache, through one block-aligned buffer: the last block is padded and the file cut back
+ * to its size. Copying 2 GB into fresh page-cache pages cost this VM 4-8.5 s of system time (`dd conv=fsync`: 4.0-9.9 s)
+ * against 0.4 s written directly (2.0-2.3 s), and a restore is written once and read by PostgreSQL later, so the page
+ * cache bought nothing; nor does a restore push other databases' pages out of it. Where the file system refuses
+ * {@code O_DIRECT} (tmpfs), files are written through the page cache as before. No library does this for a tar stream.
  */
 public final class TarExtractor extends OutputStream {
 
+    private static final Logger log = LoggerFactory.getLogger(TarExtractor.class);
     private static final int BLOCK = 512;
+    /** Files this large or larger are written with O_DIRECT (smaller ones are not worth a device round trip each). */
+    static final int DIRECT_MIN = 256 * 1024;
+    /** The aligned buffer direct writes go through: each write to the device is this large, but the last of a file. */
+    private static final int DIRECT_BUFFER = 4 << 20;
     /** Files waiting for their fsync before the extraction waits (open descriptors are bounded by this). */
     private static final int MAX_QUEUED_SYNCS = 64;
 
@@ -61,10 +79,37 @@ public final class TarExtractor extends OutputStream {
     /** Completed files being fsynced on the syncer thread, oldest first. */
     private final Deque<Future<?>> syncs = new ArrayDeque<>();
     private @Nullable ExecutorService syncer;
+    /** The block size O_DIRECT writes are aligned to; 0 when files are written through the page cache. */
+    private int alignment;
+    /** The current file's unwritten tail, block-aligned in memory, when it is written directly. */
+    private @Nullable ByteBuffer direct;
+    /** The aligned buffer of {@link #DIRECT_BUFFER} bytes, allocated at the first directly written file. */
+    private @Nullable ByteBuffer alignedBuffer;
+    private long currentSize;
 
-    /** Extracts into {@code root}, which must exist (normally an empty staging directory). */
+    /** Extracts into {@code root}, which must exist (normally an empty staging directory), through the page cache. */
     public TarExtractor(Path root) throws IOException {
+        this(root, false);
+    }
+
+    /**
+     * Extracts into {@code root}, which must exist (normally an empty staging directory); with {@code directWrites}, files
+     * of {@value #DIRECT_MIN} bytes or more are written with O_DIRECT where the file system allows it.
+     */
+    public TarExtractor(Path root, boolean directWrites) throws IOException {
         this.root = root.toRealPath();
+        if (directWrites) {
+            try {
+                alignment = Math.toIntExact(Files.getFileStore(this.root).getBlockSize());
+            } catch (IOException | UnsupportedOperationException | ArithmeticException e) {
+                log.info("Extracting into {} through the page cache: its block size is unknown ({})", this.root, e.toString());
+            }
+        }
+    }
+
+    /** Whether files of {@value #DIRECT_MIN} bytes or more are being written with O_DIRECT. */
+    public boolean writesDirectly() {
+        return alignment > 0;
     }
 
     /** Regular files written. */
@@ -107,7 +152,18 @@ public final class TarExtractor extends OutputStream {
                 case DATA -> {
                     n = (int) Math.min(length, remaining);
                     FileChannel channel = current;
-                    if (channel != null) {
+                    ByteBuffer aligned = direct;
+                    if (channel != null && aligned != null) {
+                        int done = 0;
+                        while (done < n) {
+                            int m = Math.min(n - done, aligned.remaining());
+                            aligned.put(data, offset + done, m);
+                            done += m;
+                            if (!aligned.hasRemaining()) {
+                                writeDirect(channel, aligned);
+                            }
+                        }
+                    } else if (channel != null) {
                         ByteBuffer buffer = ByteBuffer.wrap(data, offset, n);
                         while (buffer.hasRemaining()) {
                             channel.write(buffer);
@@ -183,7 +239,8 @@ public final class TarExtractor extends OutputStream {
         switch (type) {
             case '0', '\0' -> {
                 Files.createDirectories(path.getParent());
-                current = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                current = open(path, size);
+                currentSize = size;
                 currentPath = path;
                 currentMode = mode;
                 remaining = size;
@@ -208,9 +265,63 @@ public final class TarExtractor extends OutputStream {
         }
     }
 
+    /** Creates the file: with O_DIRECT when it is large enough and the file system takes it, else through the page cache. */
+    private FileChannel open(Path path, long size) throws IOException {
+        direct = null;
+        if (alignment > 0 && size >= DIRECT_MIN) {
+            try {
+                FileChannel channel = FileChannel.open(path, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                        ExtendedOpenOption.DIRECT));
+                direct = directBuffer();
+                return channel;
+            } catch (FileAlreadyExistsException e) {
+                throw e; // the entry is written twice
+            } catch (IOException | UnsupportedOperationException e) {
+                // CREATE_NEW made the file before the flag was refused (Linux checks O_DIRECT after creating it)
+                Files.deleteIfExists(path);
+                log.info("Extracting into {} through the page cache: O_DIRECT refused ({})", root, e.toString());
+                alignment = 0;
+            }
+        }
+        return FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    }
+
+    /** The one aligned buffer every directly written file goes through (empty). */
+    private ByteBuffer directBuffer() {
+        ByteBuffer buffer = alignedBuffer;
+        if (buffer == null) {
+            buffer = ByteBuffer.allocateDirect(DIRECT_BUFFER + alignment).alignedSlice(alignment);
+            alignedBuffer = buffer;
+        }
+        return buffer.clear();
+    }
+
+    /** Writes the aligned buffer's contents (a multiple of the block size) at the file's aligned position, and empties it. */
+    private static void writeDirect(FileChannel channel, ByteBuffer aligned) throws IOException {
+        aligned.flip();
+        while (aligned.hasRemaining()) {
+            channel.write(aligned);
+        }
+        aligned.clear();
+    }
+
     private void endFile() throws IOException {
         FileChannel channel = current;
         Path path = currentPath;
+        ByteBuffer aligned = direct;
+        if (channel != null && aligned != null && aligned.position() > 0) {
+            // the last block: padded with zeros to the block size, written, and the file cut back to its size
+            int tail = aligned.position();
+            int padded = (tail + alignment - 1) / alignment * alignment;
+            while (aligned.position() < padded) {
+                aligned.put((byte) 0);
+            }
+            writeDirect(channel, aligned);
+            if (padded != tail) {
+                channel.truncate(currentSize);
+            }
+        }
+        direct = null;
         current = null;
         currentPath = null;
         if (path != null) {

@@ -225,6 +225,9 @@ public final class BackupBenchmark {
                 Manifest p = physical;
                 Path dir = work.resolve("pgdata-restored");
                 for (String variant : restoreVariants) {
+                    // the previous restore's directories go before the clock starts, as the harness removes pgBackRest's
+                    deleteTree(dir);
+                    deleteTree(dir.resolveSibling("." + dir.getFileName() + ".restoring-bench"));
                     checkpoint();
                     switch (variant) {
                         case "old" -> {
@@ -343,7 +346,7 @@ public final class BackupBenchmark {
                 Integer.parseInt(env("DUMP_COMPRESSION", "1")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
                 Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null, BackupProperties.ObjectLayout.valueOf(env("PHYSICAL_LAYOUT", "PARTS")),
-                Integer.parseInt(env("PARTS_PER_OBJECT", "3")));
+                Integer.parseInt(env("PARTS_PER_OBJECT", "3")), Boolean.parseBoolean(env("RESTORE_DIRECT_IO", "true")));
         RegionTopology topology = new RegionTopology(properties);
         store = new ObjectStore(properties, topology);
         objects = new BackupObjects(store, JsonMapper.builder().build());
@@ -543,7 +546,7 @@ public final class BackupBenchmark {
         Path staging = dir.resolveSibling("." + dir.getFileName() + ".restoring-bench");
         deleteTree(staging);
         long t0 = System.nanoTime();
-        BackupObjects.Extracted extracted = objects.extract(REGION, m, staging, properties.downloadParts(), n -> { }, () -> false);
+        BackupObjects.Extracted extracted = objects.extract(REGION, m, staging, properties.downloadParts(), properties.restoreDirectIo(), n -> { }, () -> false);
         if (!extracted.check().ok()) {
             throw new IllegalStateException(extracted.check().detail());
         }
@@ -568,10 +571,11 @@ public final class BackupBenchmark {
         java.nio.file.Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         io.meridian.backup.storage.LocalFiles.syncDirectory(dir.getParent());
         notes.add("parts hashed with: " + io.meridian.backup.storage.PartDigests.description());
+        // the phases' bounds on CLOCK_MONOTONIC (System.nanoTime), to cut a `perf record -k CLOCK_MONOTONIC` profile by phase
         notes.add(String.format("physical restore phases: parts read, checked and extracted %.2f s (%d files, %d bytes); chmod/chown %.2f s; "
-                + "start + recovery until writable %.2f s; databases%s %.2f s; clean stop %.2f s", (t1 - t0) / 1e9, extracted.files(),
-                extracted.fileBytes(), (t2 - t1) / 1e9, (t3 - t2) / 1e9, readTables ? " and every table read" : " listed", (t4 - t3) / 1e9,
-                (t5 - t4) / 1e9));
+                + "start + recovery until writable %.2f s; databases%s %.2f s; clean stop %.2f s; monotonic %.3f,%.3f,%.3f", (t1 - t0) / 1e9,
+                extracted.files(), extracted.fileBytes(), (t2 - t1) / 1e9, (t3 - t2) / 1e9, readTables ? " and every table read" : " listed",
+                (t4 - t3) / 1e9, (t5 - t4) / 1e9, t0 / 1e9, t1 / 1e9, t5 / 1e9));
         System.out.println("  " + notes.getLast());
         return null;
     }
@@ -797,7 +801,7 @@ public final class BackupBenchmark {
      * CPU seconds so far: this JVM, its reaped children (pg_dump, pg_basebackup, tar, pg_ctl: counted when they exit), the
      * s3proxy child (live), the source cluster (postmaster with its exited and live backends) and the whole machine.
      */
-    private record Cpu(double jvm, double jvmSystem, double children, double s3, double s3System, double postgres, double machine) {
+    private record Cpu(double jvm, double jvmSystem, long jvmFaults, double children, double s3, double s3System, double postgres, double machine) {
     }
 
     private static final double HZ = 100.0;
@@ -828,17 +832,18 @@ public final class BackupBenchmark {
         } catch (IOException e) {
             // no /proc/stat
         }
-        return new Cpu((self[0] + self[1]) / HZ, self[1] / HZ, (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, s3[1] / HZ, pg / HZ, machine / HZ);
+        return new Cpu((self[0] + self[1]) / HZ, self[1] / HZ, self[5], (self[2] + self[3]) / HZ, (s3[0] + s3[1]) / HZ, s3[1] / HZ, pg / HZ, machine / HZ);
     }
 
-    /** utime, stime, cutime, cstime, ppid of /proc/PID/stat (zeros when it is gone). */
+    /** utime, stime, cutime, cstime, ppid, minor page faults of /proc/PID/stat (zeros when it is gone). */
     private static long[] procStat(String pid) {
         try {
             String stat = Files.readString(Path.of("/proc", pid, "stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[13]), Long.parseLong(f[14]), Long.parseLong(f[1])};
+            return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[13]), Long.parseLong(f[14]), Long.parseLong(f[1]),
+                Long.parseLong(f[7])};
         } catch (IOException | RuntimeException e) {
-            return new long[5];
+            return new long[6];
         }
     }
 
@@ -849,8 +854,8 @@ public final class BackupBenchmark {
         double pg = b.postgres() - a.postgres();
         double machine = b.machine() - a.machine();
         // the kernel's share (system time: socket reads, page-cache writes) of the JVM's and s3proxy's CPU, in parentheses
-        String line = String.format("cpu %s: jvm %.1f s (sys %.1f), tools %.1f s, s3proxy %.1f s (sys %.1f), source postgres %.1f s; machine %.1f s,"
-                + " of which other %.1f s", name, jvm, b.jvmSystem() - a.jvmSystem(), children, s3, b.s3System() - a.s3System(), pg, machine,
+        String line = String.format("cpu %s: jvm %.1f s (sys %.1f, %d page faults), tools %.1f s, s3proxy %.1f s (sys %.1f), source postgres %.1f s; machine %.1f s,"
+                + " of which other %.1f s", name, jvm, b.jvmSystem() - a.jvmSystem(), b.jvmFaults() - a.jvmFaults(), children, s3, b.s3System() - a.s3System(), pg, machine,
                 machine - jvm - children - s3 - pg);
         System.out.println("  " + line);
         notes.add(line);

@@ -72,7 +72,7 @@ class PartReaderTests {
             return new BackupProperties(Map.of("us-east-1", region), new BackupProperties.S3(URI.create("https://127.0.0.1:1"), "us-east-1", true, "a",
                     "b", BackupProperties.TransitChecksum.MD5), DataSize.ofMegabytes(8), 3, 6, Path.of("/tmp"), null,
                     BackupProperties.LogicalCompression.ZSTD, 1, 3, 1, 2,
-                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null, BackupProperties.ObjectLayout.PARTS, 3);
+                    Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(30), Duration.ofSeconds(5), "test", true, 2, null, BackupProperties.ObjectLayout.PARTS, 3, true);
         }
 
         @Override
