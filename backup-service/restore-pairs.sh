@@ -22,6 +22,7 @@ PORT_DST=57002
 DST=$SCRATCH/pgdata-pairs
 LOG=$SCRATCH/log/restore-pairs
 mkdir -p "$LOG"
+chown postgres:postgres "$LOG"   # PostgreSQL, run as postgres, writes its log there
 
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups -- env HOME="$SCRATCH" PATH="$PGBIN:/usr/bin:/bin" LC_ALL=C.UTF-8 "$@"; }
 now() { date +%s.%N; }
@@ -71,7 +72,8 @@ ours_restore() {
   SCRATCH=$SCRATCH ONLY=physical-restore REPS=1 RESTORE_VARIANTS=new backup-service/benchmarks.sh "$heap" > "$out" 2>&1 \
     || { echo "our restore failed, see $out" >&2; exit 1; }
   # the result row of the timed restore: "physical restore ..." followed by its seconds
-  awk '/^  physical restore/ && $NF ~ /^[0-9.]+$/ { s = $NF } END { if (s == "") exit 1; print s }' "$out"
+  awk '/^  meridian physical restore from S3/ && $NF ~ /^[0-9.]+$/ { s = $NF } END { if (s == "") exit 1; print s }' "$out" \
+    || { echo "no restore time in $out" >&2; return 1; }
 }
 
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) restore pairs on $(nproc) cores, pgBackRest set $label, heap $heap"
