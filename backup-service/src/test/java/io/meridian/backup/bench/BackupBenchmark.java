@@ -81,7 +81,9 @@ import tools.jackson.databind.json.JsonMapper;
  * restores, of the newest physical backup a previous run left), {@code TRANSIT_CHECKSUM} ({@code MD5}, the service's default;
  * {@code SHA256} or {@code NONE}), {@code RESTORE_VARIANTS}
  * ({@code new,read}: the restore with verifyContents false and with every table read; see the field),
- * {@code DOWNLOAD_PARTS} (9, the service's default: parts a restore reads at once), {@code PHYSICAL_LAYOUT} ({@code PARTS},
+ * {@code DOWNLOAD_PARTS} (9, the service's default: parts a restore reads at once), {@code RESTORE_JOBS} (2, the service's
+ * default: our logical restore's {@code pg_restore -j}; the baseline always runs {@code -j 2}), {@code RESTORE_DIRECT_IO}
+ * ({@code true}, the service's default: see {@code TarExtractor}), {@code PHYSICAL_LAYOUT} ({@code PARTS},
  * the service's default: part objects of {@code PARTS_PER_OBJECT} (3) parts each; {@code OBJECT}: one object from a multipart
  * upload). Each step also prints
  * the CPU seconds of this JVM, the tools it ran, s3proxy, the source cluster and the whole machine.
@@ -193,7 +195,7 @@ public final class BackupBenchmark {
                 databases.dropIfExists(region, "bench_baseline");
                 databases.dropIfExists(region, "bench_restored");
                 checkpoint();
-                time("meridian logical restore from S3 (verify + pg_restore -j2 + swap-in)", () -> {
+                time("meridian logical restore from S3 (verify + pg_restore -j" + properties.restoreJobs() + " + swap-in)", () -> {
                     logicalRestore(m, "bench_restored");
                     return null;
                 });
@@ -344,7 +346,7 @@ public final class BackupBenchmark {
                 DataSize.ofMegabytes(8), 3, downloadParts, work, pgBin,
                 BackupProperties.LogicalCompression.valueOf(env("LOGICAL_COMPRESSION", "PG_DUMP")),
                 Integer.parseInt(env("DUMP_COMPRESSION", "1")), Integer.parseInt(env("ZSTD_LEVEL", "3")),
-                Integer.parseInt(env("ZSTD_WORKERS", "1")), 2, java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
+                Integer.parseInt(env("ZSTD_WORKERS", "1")), Integer.parseInt(env("RESTORE_JOBS", "2")), java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(10),
                 java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(5), "bench", true, 2, null, BackupProperties.ObjectLayout.valueOf(env("PHYSICAL_LAYOUT", "PARTS")),
                 Integer.parseInt(env("PARTS_PER_OBJECT", "3")), Boolean.parseBoolean(env("RESTORE_DIRECT_IO", "true")));
         RegionTopology topology = new RegionTopology(properties);
@@ -430,7 +432,8 @@ public final class BackupBenchmark {
         }
         long t2 = System.nanoTime();
         databases.swapIn(region, temporary, target, "meridian_retired_bench");
-        notes.add(String.format("logical restore phases: verified download %.2f s (%d MB file); pg_restore -j2 %.2f s; swap-in %.2f s",
+        notes.add(String.format("logical restore phases: verified download %.2f s (%d MB file); pg_restore -j" + properties.restoreJobs()
+                + " %.2f s; swap-in %.2f s",
                 (t1 - t0) / 1e9, Files.size(file) >> 20, (t2 - t1) / 1e9, (System.nanoTime() - t2) / 1e9));
         System.out.println("  " + notes.getLast());
         Files.deleteIfExists(file);
@@ -990,7 +993,7 @@ public final class BackupBenchmark {
         System.out.printf("RATIOS logical backup/pg_dump->null %.2fx (goal <= 1.05)%n", ours / dump);
         if (results.containsKey("pg_restore -j2 from local file (fresh db)")) {
             double restore = median(results.get("pg_restore -j2 from local file (fresh db)"));
-            double ourRestore = median(results.get("meridian logical restore from S3 (verify + pg_restore -j2 + swap-in)"));
+            double ourRestore = median(results.get("meridian logical restore from S3 (verify + pg_restore -j" + properties.restoreJobs() + " + swap-in)"));
             System.out.printf("RATIOS logical restore/pg_restore -j2 %.2fx (goal <= 1.1)%n", ourRestore / restore);
         }
         notes.forEach(n -> System.out.println("note: " + n));
